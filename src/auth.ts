@@ -1,0 +1,81 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+
+/** Who is asking: from a verified bearer token. */
+export interface Viewer {
+  userId: string;
+  /** The token's `name` claim, if any. */
+  name: string | undefined;
+  /** `role: operator` (compliance staff). */
+  operator: boolean;
+  /** The token's `dev` claim: the device this token belongs to. */
+  deviceId: string | undefined;
+  /** When the token stops being valid; a socket is closed then. */
+  expiresAt: Date | undefined;
+}
+
+export type AuthResult = { ok: true; viewer: Viewer } | { ok: false; reason: string };
+
+const ALG = 'HS256';
+const MAX_USER_ID = 128;
+
+/** Verifies an `Authorization` value (`Bearer <jwt>`, or the bare JWT) against the secret. */
+export async function authenticate(authorization: string, secret: string, now: Date): Promise<AuthResult> {
+  const token = authorization.replace(/^Bearer\s+/i, '').trim();
+  if (!token) return { ok: false, reason: 'Empty token.' };
+  try {
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+      algorithms: [ALG],
+      currentDate: now,
+      requiredClaims: ['sub'],
+    });
+    const sub = payload.sub!;
+    if (sub.length === 0 || sub.length > MAX_USER_ID) return { ok: false, reason: 'Invalid subject.' };
+    return {
+      ok: true,
+      viewer: {
+        userId: sub,
+        name: typeof payload.name === 'string' ? payload.name : undefined,
+        operator: payload.role === 'operator',
+        deviceId: typeof payload.dev === 'string' ? payload.dev : undefined,
+        expiresAt: payload.exp ? new Date(payload.exp * 1000) : undefined,
+      },
+    };
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) return { ok: false, reason: 'Token expired.' };
+    return { ok: false, reason: 'Invalid token.' };
+  }
+}
+
+export interface TokenOptions {
+  userId: string;
+  name?: string;
+  operator?: boolean;
+  deviceId?: string;
+  /** Lifetime in seconds. */
+  ttlSeconds: number;
+  now: Date;
+}
+
+/** Signs a token the server accepts (HS256 with the configured secret). */
+export async function signToken(secret: string, o: TokenOptions): Promise<string> {
+  const iat = Math.floor(o.now.getTime() / 1000);
+  const jwt = new SignJWT({
+    ...(o.name ? { name: o.name } : {}),
+    ...(o.operator ? { role: 'operator' } : {}),
+    ...(o.deviceId ? { dev: o.deviceId } : {}),
+  })
+    .setProtectedHeader({ alg: ALG })
+    .setSubject(o.userId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + o.ttlSeconds);
+  return jwt.sign(new TextEncoder().encode(secret));
+}
+
+/** Parses `90s`, `15m`, `1h`, `7d` (or plain seconds) into seconds; null when malformed. */
+export function parseTtl(s: string): number | null {
+  const m = /^(\d+)\s*([smhd]?)$/.exec(s.trim());
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+  return n > 0 ? n * unit : null;
+}

@@ -1,0 +1,416 @@
+import type { Viewer } from '../auth.js';
+import type { Db } from '../db/client.js';
+import type { Deps } from '../graphql/context.js';
+import { ok, type Result, refuse } from '../graphql/errors.js';
+import {
+  countMessages,
+  createDirect,
+  deleteMessages,
+  findDirect,
+  findDirectForUpdate,
+  updateRetention,
+} from '../messages/messages.store.js';
+import type { ConversationRow } from '../messages/messages.tables.js';
+import { publish } from '../notices/notices.service.js';
+import type { NewNotice } from '../notices/notices.store.js';
+import { userExists } from '../users/users.store.js';
+import {
+  type ContactAction,
+  type ContactState,
+  type ConversationFacts,
+  decideAccept,
+  decideBlock,
+  decideDelete,
+  decideRequest,
+  decideUnblock,
+  flip,
+  NO_CONVERSATION,
+  type Outcome,
+  type Pair,
+  type Preview,
+  type PurgeRule,
+  preview,
+  proofOf,
+  type Refusal,
+  type RetentionView,
+  retentionOf,
+  viewOf,
+} from './contacts.rules.js';
+import {
+  findPending,
+  findRequest,
+  insertRequest,
+  loadEntries,
+  lockPair,
+  saveEntry,
+  settleRequestsOnBlock,
+  updateRequest,
+} from './contacts.store.js';
+import type { FriendRequestRow } from './contacts.tables.js';
+
+/** The viewer's view of one pair: what `Contact` resolves from. */
+export interface ContactView {
+  ownerId: string;
+  peerId: string;
+  state: ContactState;
+  since: Date;
+  conversationId: string;
+}
+
+/** A pair as the actor sees it, inside the transaction that holds its lock. */
+interface Locked {
+  tx: Db;
+  actorId: string;
+  peerId: string;
+  pair: Pair;
+  conversation: ConversationRow | undefined;
+  now: Date;
+}
+
+const factsOf = (c: ConversationRow | undefined): ConversationFacts =>
+  c
+    ? {
+        mutualSince: c.mutualSince,
+        purgeAt: c.purgeAt,
+        purgedAt: c.purgedAt,
+        purgedBy: c.purgedBy as PurgeRule | null,
+      }
+    : NO_CONVERSATION;
+
+/**
+ * Runs one pair use case in one transaction that holds the pair's lock: validates the peer, loads
+ * both entries and the conversation (locked), and hands them to `fn`.
+ */
+async function withPair<T>(
+  deps: Deps,
+  actorId: string,
+  peerId: string,
+  fn: (l: Locked) => Promise<Result<T>>,
+) {
+  if (peerId === actorId) return refuse<T>('BAD_USER_INPUT', 'That is you.', ['input', 'userId']);
+  return deps.db.transaction(async (tx): Promise<Result<T>> => {
+    if (!(await userExists(tx, peerId))) return refuse<T>('NOT_FOUND', 'No such user.', ['input', 'userId']);
+    await lockPair(tx, actorId, peerId);
+    const { ab, ba } = await loadEntries(tx, actorId, peerId);
+    const conversation = await findDirectForUpdate(tx, actorId, peerId);
+    const pair: Pair = { mine: ab, theirs: ba, conversation: factsOf(conversation) };
+    return fn({ tx, actorId, peerId, pair, conversation, now: deps.clock.now() });
+  });
+}
+
+interface Applied {
+  conversation: ConversationRow;
+  purgedMessages: number;
+  notices: NewNotice[];
+}
+
+/**
+ * Writes an outcome: both entries, the conversation's retention, an R3/R4 purge. Returns the
+ * ContactChanged notices for each side whose own view changed (never for the other side's
+ * invisible changes: R2, N3).
+ */
+async function apply(l: Locked, o: Outcome, deviceId: string | undefined): Promise<Applied> {
+  const { tx, actorId, peerId, pair, now } = l;
+  if (o.pair.mine !== pair.mine) await saveEntry(tx, actorId, peerId, o.pair.mine);
+  if (o.pair.theirs !== pair.theirs) await saveEntry(tx, peerId, actorId, o.pair.theirs);
+  let conversation = l.conversation ?? (await createDirect(tx, actorId, peerId, now));
+  const purgedMessages = o.purgeNow ? await deleteMessages(tx, conversation.id) : 0;
+  const c = o.pair.conversation;
+  const b = factsOf(conversation);
+  if (
+    c.mutualSince !== b.mutualSince ||
+    c.purgeAt !== b.purgeAt ||
+    c.purgedAt !== b.purgedAt ||
+    c.purgedBy !== b.purgedBy
+  ) {
+    conversation = await updateRetention(tx, conversation.id, c);
+  }
+  const notices: NewNotice[] = [];
+  const mineBefore = viewOf(pair);
+  const mineAfter = viewOf(o.pair);
+  if (mineBefore !== mineAfter) {
+    notices.push({
+      recipientIds: [actorId],
+      kind: 'ContactChanged',
+      payload: { peerId, state: mineAfter, deviceId: deviceId ?? null },
+    });
+  }
+  const theirsAfter = viewOf(flip(o.pair));
+  if (viewOf(flip(pair)) !== theirsAfter) {
+    notices.push({
+      recipientIds: [peerId],
+      kind: 'ContactChanged',
+      payload: { peerId: actorId, state: theirsAfter, deviceId: null },
+    });
+  }
+  if (o.purgeNow) {
+    // R4 purges for the actor's sake: only the actor is told. An R3 purge concerns both parties.
+    notices.push({
+      recipientIds: o.purgeNow === 'R4' ? [actorId] : [actorId, peerId],
+      kind: 'ConversationPurged',
+      payload: { conversationId: conversation.id, reason: o.purgeNow, purgedMessages },
+    });
+  }
+  return { conversation, purgedMessages, notices };
+}
+
+function contactView(
+  ownerId: string,
+  peerId: string,
+  pair: Pair,
+  conversationId: string,
+): ContactView | null {
+  const state = viewOf(pair);
+  if (!state || !pair.mine) return null;
+  return { ownerId, peerId, state, since: pair.mine.since, conversationId };
+}
+
+const refused = <T>(r: Refusal, field?: string[]): Result<T> => refuse<T>(r.code, r.message, field);
+
+// --- R1 --------------------------------------------------------------------------------------------
+
+const MAX_GREETING = 500;
+
+/** R1/R2: `sendFriendRequest`. */
+export async function sendFriendRequest(
+  deps: Deps,
+  viewer: Viewer,
+  input: { userId: string; greeting?: string | null },
+): Promise<Result<{ request: FriendRequestRow; contact: ContactView | null }>> {
+  const greeting = input.greeting?.trim() || null;
+  if (greeting && greeting.length > MAX_GREETING) {
+    return refuse('BAD_USER_INPUT', `A greeting has at most ${MAX_GREETING} characters.`, [
+      'input',
+      'greeting',
+    ]);
+  }
+  return withPair(deps, viewer.userId, input.userId, async (l) => {
+    const { tx, actorId, peerId, now } = l;
+    const mineOut = await findPending(tx, actorId, peerId);
+    const theirsIn = await findPending(tx, peerId, actorId);
+    const d = decideRequest({
+      pair: l.pair,
+      pendingFromMe: mineOut !== undefined,
+      pendingFromThem: theirsIn !== undefined && !theirsIn.hidden,
+      now,
+    });
+    if (!d.ok) return refused(d, ['input', 'userId']);
+    const notices: NewNotice[] = [];
+    let request: FriendRequestRow;
+    let contact: ContactView | null = null;
+    if (d.kind === 'DUPLICATE') {
+      request = mineOut!;
+      // R1: a request hidden by a block that has since been lifted is shown now.
+      if (request.hidden && l.pair.theirs?.state !== 'BLOCKED') {
+        request = await updateRequest(tx, request.id, { hidden: false });
+        notices.push(receivedNotice(request));
+      }
+    } else if (d.kind === 'REQUEST') {
+      request = await insertRequest(tx, {
+        fromId: actorId,
+        toId: peerId,
+        greeting,
+        status: 'PENDING',
+        hidden: d.hidden,
+        createdAt: now,
+        respondedAt: null,
+      });
+      if (!d.hidden) notices.push(receivedNotice(request));
+    } else {
+      const applied = await apply(l, d.outcome, viewer.deviceId);
+      notices.push(...applied.notices);
+      if (d.kind === 'ACCEPT_THEIRS') {
+        await updateRequest(tx, theirsIn!.id, { status: 'ACCEPTED', respondedAt: now });
+        notices.push(acceptedNotice(theirsIn!, actorId, applied.conversation.id));
+      }
+      // R2 restore (or a crossed request): recorded as a request accepted at once.
+      request = await insertRequest(tx, {
+        fromId: actorId,
+        toId: peerId,
+        greeting,
+        status: 'ACCEPTED',
+        hidden: d.kind === 'RESTORE',
+        createdAt: now,
+        respondedAt: now,
+      });
+      contact = contactView(actorId, peerId, d.outcome.pair, applied.conversation.id);
+    }
+    await publish(tx, notices, now);
+    return ok({ request, contact });
+  });
+}
+
+const receivedNotice = (r: FriendRequestRow): NewNotice => ({
+  recipientIds: [r.toId],
+  kind: 'FriendRequestReceived',
+  payload: { requestId: r.id, fromUserId: r.fromId, greeting: r.greeting },
+});
+
+const acceptedNotice = (r: FriendRequestRow, byUserId: string, conversationId: string): NewNotice => ({
+  recipientIds: [r.fromId],
+  kind: 'FriendRequestAccepted',
+  payload: { requestId: r.id, byUserId, conversationId },
+});
+
+/** R1: the recipient accepts or declines. Unknown, hidden or someone else's request → NOT_FOUND. */
+export async function respondToFriendRequest(
+  deps: Deps,
+  viewer: Viewer,
+  input: { requestId: string; accept: boolean },
+): Promise<Result<{ request: FriendRequestRow; contact: ContactView | null }>> {
+  const field = ['input', 'requestId'];
+  const peek = isUuid(input.requestId) ? await findRequest(deps.db, input.requestId) : undefined;
+  if (!peek || peek.toId !== viewer.userId || peek.hidden)
+    return refuse('NOT_FOUND', 'No such friend request.', field);
+  return withPair(deps, viewer.userId, peek.fromId, async (l) => {
+    const { tx, actorId, peerId, now } = l;
+    const request = (await findRequest(tx, input.requestId))!;
+    if (request.hidden) return refuse('NOT_FOUND', 'No such friend request.', field);
+    if (request.status !== 'PENDING')
+      return refuse('ALREADY_EXISTS', 'This request was answered already.', field);
+    if (!input.accept) {
+      const declined = await updateRequest(tx, request.id, { status: 'DECLINED', respondedAt: now });
+      return ok({ request: declined, contact: null });
+    }
+    const d = decideAccept(l.pair, now);
+    if (!d.ok) return refused(d, field);
+    const applied = await apply(l, d, viewer.deviceId);
+    const accepted = await updateRequest(tx, request.id, { status: 'ACCEPTED', respondedAt: now });
+    // The actor's own outgoing request (crossed), if any, is answered by the same friendship.
+    const mine = await findPending(tx, actorId, peerId);
+    if (mine) await updateRequest(tx, mine.id, { status: 'ACCEPTED', respondedAt: now });
+    await publish(tx, [...applied.notices, acceptedNotice(request, actorId, applied.conversation.id)], now);
+    return ok({ request: accepted, contact: contactView(actorId, peerId, d.pair, applied.conversation.id) });
+  });
+}
+
+// --- R2/R3/R6, R4 -----------------------------------------------------------------------------------
+
+export interface PairChange {
+  contact: ContactView | null;
+  retention: RetentionView & { conversationId: string; visibleMessages: number };
+}
+
+async function changePair(
+  deps: Deps,
+  viewer: Viewer,
+  peerId: string,
+  decide: (pair: Pair, now: Date) => Outcome | Refusal,
+  extra?: (l: Locked, o: Outcome) => Promise<NewNotice[]>,
+): Promise<Result<PairChange>> {
+  return withPair(deps, viewer.userId, peerId, async (l) => {
+    const d = decide(l.pair, l.now);
+    if (!d.ok) return refused(d, ['input', 'userId']);
+    const applied = await apply(l, d, viewer.deviceId);
+    const more = extra ? await extra(l, d) : [];
+    await publish(l.tx, [...applied.notices, ...more], l.now);
+    const id = applied.conversation.id;
+    const visibleMessages = await countMessages(l.tx, id);
+    return ok({
+      contact: contactView(l.actorId, l.peerId, d.pair, id),
+      retention: { ...retentionOf(d.pair, l.now), conversationId: id, visibleMessages },
+    });
+  });
+}
+
+/** R2/R3/R6: `deleteContact`. */
+export function deleteContact(
+  deps: Deps,
+  viewer: Viewer,
+  input: { userId: string; notice: 'SILENT' | 'NOTIFY' },
+) {
+  return changePair(deps, viewer, input.userId, decideDelete, async (l) =>
+    input.notice === 'NOTIFY'
+      ? [{ recipientIds: [l.peerId], kind: 'ContactRemovedYou', payload: { byUserId: l.actorId } }]
+      : [],
+  );
+}
+
+/** R4: `blockContact` (with `deleteHistory`: block and delete, purged in this transaction). */
+export function blockContact(deps: Deps, viewer: Viewer, input: { userId: string; deleteHistory: boolean }) {
+  return changePair(
+    deps,
+    viewer,
+    input.userId,
+    (pair, now) => decideBlock(pair, input.deleteHistory, now),
+    async (l) => {
+      await settleRequestsOnBlock(l.tx, l.actorId, l.peerId, l.now);
+      return [];
+    },
+  );
+}
+
+/** R4: `unblockContact`. */
+export async function unblockContact(deps: Deps, viewer: Viewer, input: { userId: string }) {
+  const r = await changePair(deps, viewer, input.userId, decideUnblock);
+  return r.ok ? ok({ contact: r.value.contact }) : r;
+}
+
+// --- reads -------------------------------------------------------------------------------------------
+
+/** The viewer's pair with `peerId`, read without locks (queries). */
+export async function readPair(db: Db, viewerId: string, peerId: string) {
+  const { ab, ba } = await loadEntries(db, viewerId, peerId);
+  const conversation = await findDirect(db, viewerId, peerId);
+  return { pair: { mine: ab, theirs: ba, conversation: factsOf(conversation) } as Pair, conversation };
+}
+
+/** `contact(userId)`: the viewer's view, or null. */
+export async function getContact(deps: Deps, viewer: Viewer, peerId: string): Promise<ContactView | null> {
+  const { pair, conversation } = await readPair(deps.db, viewer.userId, peerId);
+  return conversation ? contactView(viewer.userId, peerId, pair, conversation.id) : null;
+}
+
+/** R8: `deletionPreview`. Unknown user → NOT_FOUND refusal. */
+export async function deletionPreview(
+  deps: Deps,
+  viewer: Viewer,
+  peerId: string,
+  action: ContactAction,
+): Promise<Result<Preview>> {
+  if (peerId === viewer.userId) return refuse('BAD_USER_INPUT', 'That is you.', ['userId']);
+  if (!(await userExists(deps.db, peerId))) return refuse('NOT_FOUND', 'No such user.', ['userId']);
+  const { pair, conversation } = await readPair(deps.db, viewer.userId, peerId);
+  const visible = conversation ? await countMessages(deps.db, conversation.id) : 0;
+  return ok(preview(pair, action, visible, deps.clock.now()));
+}
+
+/** R5: `requestDeletionProof`. */
+export async function requestDeletionProof(
+  deps: Deps,
+  viewer: Viewer,
+  input: { userId: string },
+): Promise<Result<{ proof: string }>> {
+  if (input.userId === viewer.userId) return refuse('BAD_USER_INPUT', 'That is you.', ['input', 'userId']);
+  const { pair, conversation } = await readPair(deps.db, viewer.userId, input.userId);
+  const facts = proofOf(pair);
+  if ('code' in facts) return refused(facts, ['input', 'userId']);
+  const now = deps.clock.now();
+  const proof = await deps.proof.sign(
+    {
+      typ: 'deletion-proof',
+      parties: [viewer.userId, input.userId].sort(),
+      requestedBy: viewer.userId,
+      conversationId: conversation!.id,
+      state: facts.state,
+      since: facts.since.toISOString(),
+      ...(facts.purgeAt ? { purgeAt: facts.purgeAt.toISOString() } : {}),
+      ...(facts.purgedAt ? { purgedAt: facts.purgedAt.toISOString() } : {}),
+      issuedAt: now.toISOString(),
+    },
+    now,
+  );
+  return ok({ proof });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string): boolean => UUID.test(s);
+
+/** The request if the viewer may see it (sender, or recipient when not hidden). */
+export async function findRequestFor(db: Db, viewerId: string, id: string): Promise<FriendRequestRow | null> {
+  if (!isUuid(id)) return null;
+  const r = await findRequest(db, id);
+  if (!r) return null;
+  if (r.fromId === viewerId || (r.toId === viewerId && !r.hidden)) return r;
+  return null;
+}

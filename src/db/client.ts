@@ -1,0 +1,173 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import * as schema from './schema.js';
+
+export type Schema = typeof schema;
+/** One Database type for both drivers: real Postgres (node-postgres) and embedded PGlite. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction handle; every store function takes a `Db` so it runs inside or outside one. */
+export type Tx = PgTransaction<PgQueryResultHKT, Schema>;
+export type Db = Database | Tx;
+
+/** Runs raw SQL and returns its rows, the same way on both drivers. */
+export async function rows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+/** Listens on a notification channel; the callback runs after each NOTIFY commit. */
+export interface Listener {
+  /** True while the LISTEN connection is up. */
+  readonly connected: boolean;
+  close(): Promise<void>;
+}
+
+export interface DatabaseHandle {
+  db: Database;
+  driver: 'pg' | 'pglite';
+  /**
+   * Opens the instance's one dedicated LISTEN connection. It re-LISTENs after a reconnect and
+   * calls `onWake` then too, so a subscriber misses nothing that was notified while it was down.
+   */
+  listen(channel: string, onWake: () => void): Promise<Listener>;
+  /** Runs `fn` while holding a session-level advisory lock on a dedicated connection. */
+  withExclusiveLock<T>(key: number, fn: (db: Database) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Postgres URL; undefined → PGlite under `dataDir` (or in memory when `dataDir` is 'memory://'). */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  logger: Logger;
+  /** Largest number of pooled connections (pg only). */
+  poolSize?: number;
+}
+
+/** Opens the database named by the configuration. */
+export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPglite(opts.dataDir);
+}
+
+const RECONNECT_DELAY_MS = 500;
+
+function openPostgres(url: string, opts: OpenOptions): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 20 });
+  // An idle client that loses its connection emits 'error' on the pool; without a handler it kills the process.
+  pool.on('error', (err) => opts.logger.warn({ err }, 'idle database connection failed'));
+  const db = drizzlePg(pool, { schema }) as unknown as Database;
+  const listeners = new Set<Listener>();
+
+  return {
+    db,
+    driver: 'pg',
+    async listen(channel, onWake) {
+      let client: pg.Client | undefined;
+      let closed = false;
+      let connected = false;
+      let timer: NodeJS.Timeout | undefined;
+      const connect = async (): Promise<void> => {
+        const c = new pg.Client({ connectionString: url });
+        c.on('notification', () => onWake());
+        c.on('error', (err) => {
+          opts.logger.warn({ err }, 'notice listener connection failed; reconnecting');
+          connected = false;
+          c.end().catch(() => {});
+          schedule();
+        });
+        c.on('end', () => {
+          if (connected && !closed) {
+            connected = false;
+            schedule();
+          }
+        });
+        await c.connect();
+        await c.query(`LISTEN "${channel}"`);
+        client = c;
+        connected = true;
+        onWake(); // anything committed while we were not listening
+      };
+      const schedule = (): void => {
+        if (closed || timer) return;
+        timer = setTimeout(() => {
+          timer = undefined;
+          connect().catch((err) => {
+            opts.logger.warn({ err }, 'notice listener reconnect failed');
+            schedule();
+          });
+        }, RECONNECT_DELAY_MS);
+      };
+      await connect();
+      const listener: Listener = {
+        get connected() {
+          return connected;
+        },
+        async close() {
+          closed = true;
+          connected = false;
+          if (timer) clearTimeout(timer);
+          listeners.delete(listener);
+          await client?.end().catch(() => {});
+        },
+      };
+      listeners.add(listener);
+      return listener;
+    },
+    async withExclusiveLock(key, fn) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [key]);
+        return await fn(drizzlePg(client, { schema }) as unknown as Database);
+      } finally {
+        await client.end().catch(() => {});
+      }
+    },
+    async close() {
+      for (const l of [...listeners]) await l.close();
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+  if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
+  const client = new PGlite(dataDir === 'memory://' ? undefined : `${dataDir}/pglite`);
+  await client.waitReady;
+  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  const unsubs = new Set<() => Promise<void>>();
+  return {
+    db,
+    driver: 'pglite',
+    async listen(channel, onWake) {
+      // PGlite is one in-process connection: NOTIFY reaches its listeners after COMMIT, and it never disconnects.
+      const unsub = await client.listen(channel, () => onWake());
+      let connected = true;
+      const close = async (): Promise<void> => {
+        connected = false;
+        unsubs.delete(close);
+        await unsub();
+      };
+      unsubs.add(close);
+      onWake();
+      return {
+        get connected() {
+          return connected;
+        },
+        close,
+      };
+    },
+    // One connection: nothing else can run migrations at the same time.
+    withExclusiveLock: (_key, fn) => fn(db),
+    async close() {
+      for (const u of [...unsubs]) await u();
+      await client.close();
+    },
+  };
+}

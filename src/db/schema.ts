@@ -1,0 +1,5 @@
+// drizzle-kit's entry: every area's tables.
+export * from '../contacts/contacts.tables.js';
+export * from '../messages/messages.tables.js';
+export * from '../notices/notices.tables.js';
+export * from '../users/users.tables.js';

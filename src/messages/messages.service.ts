@@ -1,0 +1,86 @@
+import type { Viewer } from '../auth.js';
+import { decideSend } from '../contacts/contacts.rules.js';
+import { isUuid } from '../contacts/contacts.service.js';
+import { loadEntries, lockPair } from '../contacts/contacts.store.js';
+import type { Db } from '../db/client.js';
+import type { Deps } from '../graphql/context.js';
+import { ok, type Result, refuse } from '../graphql/errors.js';
+import { publish } from '../notices/notices.service.js';
+import {
+  findConversationOf,
+  findMessage,
+  insertMessage,
+  listConversationsOf,
+  listMessages,
+} from './messages.store.js';
+import type { ConversationRow, MessageRow } from './messages.tables.js';
+
+export const MAX_BODY = 10_000; // characters
+
+/** The other party of a direct conversation. */
+export const peerOf = (c: ConversationRow, userId: string): string =>
+  c.userLow === userId ? c.userHigh! : c.userLow!;
+
+/**
+ * `sendMessage`: refused per SPEC §1 (R2: VERIFICATION_REQUIRED, the same for a peer's delete and
+ * block). Holds the pair lock shared, so no message lands after an R4 purge in the same instant.
+ */
+export async function sendMessage(
+  deps: Deps,
+  viewer: Viewer,
+  input: { conversationId: string; body: string },
+): Promise<Result<{ message: MessageRow }>> {
+  const body = input.body;
+  if (body.trim().length === 0 || body.length > MAX_BODY) {
+    return refuse('BAD_USER_INPUT', `A message has 1 to ${MAX_BODY} characters.`, ['input', 'body']);
+  }
+  const notFound = refuse<{ message: MessageRow }>('NOT_FOUND', 'No such conversation.', [
+    'input',
+    'conversationId',
+  ]);
+  if (!isUuid(input.conversationId)) return notFound;
+  return deps.db.transaction(async (tx) => {
+    const conversation = await findConversationOf(tx, input.conversationId, viewer.userId);
+    if (!conversation || conversation.kind !== 'DIRECT') return notFound;
+    const peerId = peerOf(conversation, viewer.userId);
+    await lockPair(tx, viewer.userId, peerId, 'shared');
+    const { ab, ba } = await loadEntries(tx, viewer.userId, peerId);
+    const d = decideSend({ mine: ab, theirs: ba });
+    if (!d.ok) return refuse(d.code, d.message, ['input', 'conversationId']);
+    const now = deps.clock.now();
+    const message = await insertMessage(tx, {
+      conversationId: conversation.id,
+      senderId: viewer.userId,
+      body,
+      sentAt: now,
+    });
+    await publish(
+      tx,
+      [
+        {
+          recipientIds: [peerId, viewer.userId],
+          kind: 'MessageReceived',
+          payload: { conversationId: conversation.id, messageId: message.id, senderId: viewer.userId },
+        },
+      ],
+      now,
+    );
+    return ok({ message });
+  });
+}
+
+/** A conversation the viewer is a party of, or null. */
+export async function getConversation(db: Db, viewerId: string, id: string): Promise<ConversationRow | null> {
+  if (!isUuid(id)) return null;
+  return (await findConversationOf(db, id, viewerId)) ?? null;
+}
+
+export { listConversationsOf, listMessages };
+
+/** A message the viewer may read (a party of its conversation), or null (also once purged). */
+export async function findMessageFor(db: Db, viewerId: string, id: string): Promise<MessageRow | null> {
+  if (!isUuid(id)) return null;
+  const m = await findMessage(db, id);
+  if (!m) return null;
+  return (await findConversationOf(db, m.conversationId, viewerId)) ? m : null;
+}

@@ -1,0 +1,153 @@
+import { and, asc, count, desc, eq, lt, lte, or, sql } from 'drizzle-orm';
+import { type Db, rows } from '../db/client.js';
+import { type ConversationRow, conversations, type MessageRow, messages } from './messages.tables.js';
+
+const ordered = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
+
+/** The pair's direct conversation, locked for the rest of the transaction; undefined if none yet. */
+export async function findDirectForUpdate(
+  db: Db,
+  a: string,
+  b: string,
+): Promise<ConversationRow | undefined> {
+  const [low, high] = ordered(a, b);
+  const [row] = await db
+    .select()
+    .from(conversations)
+    .where(and(eq(conversations.userLow, low), eq(conversations.userHigh, high)))
+    .for('update');
+  return row;
+}
+
+/** The pair's direct conversation, unlocked (queries). */
+export async function findDirect(db: Db, a: string, b: string): Promise<ConversationRow | undefined> {
+  const [low, high] = ordered(a, b);
+  const [row] = await db
+    .select()
+    .from(conversations)
+    .where(and(eq(conversations.userLow, low), eq(conversations.userHigh, high)));
+  return row;
+}
+
+/** The pair's one direct conversation, created on first need (the pair lock is held). */
+export async function createDirect(db: Db, a: string, b: string, now: Date): Promise<ConversationRow> {
+  const [low, high] = ordered(a, b);
+  const [row] = await db
+    .insert(conversations)
+    .values({ kind: 'DIRECT', userLow: low, userHigh: high, createdAt: now })
+    .returning();
+  return row!;
+}
+
+export type RetentionColumns = Pick<ConversationRow, 'mutualSince' | 'purgeAt' | 'purgedAt' | 'purgedBy'>;
+
+export async function updateRetention(db: Db, id: string, set: RetentionColumns): Promise<ConversationRow> {
+  const [row] = await db.update(conversations).set(set).where(eq(conversations.id, id)).returning();
+  return row!;
+}
+
+/** A conversation the user is a party of. */
+export async function findConversationOf(
+  db: Db,
+  id: string,
+  userId: string,
+): Promise<ConversationRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(conversations)
+    .where(
+      and(
+        eq(conversations.id, id),
+        or(eq(conversations.userLow, userId), eq(conversations.userHigh, userId)),
+      ),
+    );
+  return row;
+}
+
+/** The user's conversations, newest first. */
+export async function listConversationsOf(
+  db: Db,
+  userId: string,
+  after: { createdAt: Date; id: string } | null,
+  limit: number,
+): Promise<ConversationRow[]> {
+  const c = conversations;
+  return db
+    .select()
+    .from(c)
+    .where(
+      and(
+        or(eq(c.userLow, userId), eq(c.userHigh, userId)),
+        after
+          ? or(lt(c.createdAt, after.createdAt), and(eq(c.createdAt, after.createdAt), lt(c.id, after.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(c.createdAt), desc(c.id))
+    .limit(limit);
+}
+
+export async function insertMessage(
+  db: Db,
+  m: Pick<MessageRow, 'conversationId' | 'senderId' | 'body' | 'sentAt'>,
+): Promise<MessageRow> {
+  const [row] = await db.insert(messages).values(m).returning();
+  return row!;
+}
+
+/** Messages newest first, before `beforeSeq` when paging. */
+export async function listMessages(
+  db: Db,
+  conversationId: string,
+  beforeSeq: number | null,
+  limit: number,
+): Promise<MessageRow[]> {
+  return db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.conversationId, conversationId),
+        beforeSeq !== null ? lt(messages.seq, beforeSeq) : undefined,
+      ),
+    )
+    .orderBy(desc(messages.seq))
+    .limit(limit);
+}
+
+export async function countMessages(db: Db, conversationId: string): Promise<number> {
+  const [r] = await db
+    .select({ n: count() })
+    .from(messages)
+    .where(eq(messages.conversationId, conversationId));
+  return r?.n ?? 0;
+}
+
+export async function findMessage(db: Db, id: string): Promise<MessageRow | undefined> {
+  const [row] = await db.select().from(messages).where(eq(messages.id, id));
+  return row;
+}
+
+/** Physically deletes a conversation's messages ("purged" means deleted rows). Returns how many. */
+export async function deleteMessages(db: Db, conversationId: string): Promise<number> {
+  const [r] = await rows<{ n: number }>(
+    db,
+    sql`WITH gone AS (DELETE FROM messages WHERE conversation_id = ${conversationId} RETURNING 1)
+        SELECT count(*)::int AS n FROM gone`,
+  );
+  return r?.n ?? 0;
+}
+
+/**
+ * T5: conversations whose R3 buffer ran out, found by index, locked; rows another sweeper holds
+ * are skipped, so instances never purge the same one twice.
+ */
+export async function lockDueConversations(db: Db, now: Date, limit: number): Promise<ConversationRow[]> {
+  return db
+    .select()
+    .from(conversations)
+    .where(lte(conversations.purgeAt, now))
+    .orderBy(asc(conversations.purgeAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+}

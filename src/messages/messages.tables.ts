@@ -1,0 +1,53 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { users } from '../users/users.tables.js';
+
+export const conversationKind = pgEnum('conversation_kind', ['DIRECT', 'GROUP']);
+
+/**
+ * Conversations. A pair has one DIRECT conversation for life (`userLow < userHigh`): purges empty
+ * it, re-adding reuses it.
+ */
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: conversationKind('kind').notNull(),
+    userLow: text('user_low').references(() => users.id, { onDelete: 'cascade' }),
+    userHigh: text('user_high').references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** R3: when the pair became MUTUALLY_DELETED; cleared when it is restored. */
+    mutualSince: timestamp('mutual_since', { withTimezone: true, mode: 'date' }),
+    /** R3: when the sweeper purges the messages (`mutualSince + 30 days`); null = nothing scheduled. */
+    purgeAt: timestamp('purge_at', { withTimezone: true, mode: 'date' }),
+    /** R3/R4: when the messages were last purged; cleared when a new friendship starts. */
+    purgedAt: timestamp('purged_at', { withTimezone: true, mode: 'date' }),
+    /** Which rule purged it: 'R3' (buffer ran out) or 'R4' (block and delete). */
+    purgedBy: text('purged_by'),
+  },
+  (t) => [
+    uniqueIndex('conversations_pair_idx').on(t.userLow, t.userHigh),
+    index('conversations_purge_due_idx').on(t.purgeAt).where(sql`${t.purgeAt} is not null`),
+  ],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Insertion order inside a conversation; the pagination key. */
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    senderId: text('sender_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    body: text('body').notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('messages_conversation_seq_idx').on(t.conversationId, t.seq)],
+);
+
+export type ConversationRow = typeof conversations.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;

@@ -1,0 +1,266 @@
+import type { Logger } from 'pino';
+import type { Database, DatabaseHandle, Db, Listener } from '../db/client.js';
+import { comparePositions, type Position } from './notices.position.js';
+import {
+  frontier,
+  hasPendingAfter,
+  NOTICE_CHANNEL,
+  readFinalAfter,
+  readHorizon,
+  type StoredNotice,
+} from './notices.store.js';
+
+const FEED_BATCH = 1000; // rows per instance-wide poll query
+const REPLAY_BATCH = 500; // rows per replay page of one subscriber
+const PENDING_RETRY_MS = [5, 20, 50, 100, 250, 500]; // waiting for an older transaction to finish
+const SAFETY_POLL_MS = 5_000; // a poll even without NOTIFY, in case a wake-up was lost
+/** A subscriber that falls this many notices behind is ended; it resumes from its last cursor. */
+export const MAX_QUEUE = 10_000;
+
+/** Why a stream refused or ended. */
+export class StreamError extends Error {
+  constructor(
+    readonly code: 'CURSOR_EXPIRED' | 'RATE_LIMITED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The instance's notice bus: one LISTEN connection, one instance-wide feed that reads each new
+ * final notice once and hands it to the local subscribers of its recipients (N4). Streams replay
+ * from the table, then go live, de-duplicating by position (N1).
+ */
+export class NoticeBus {
+  private position: Position = { xid: 0n, id: 0n };
+  private readonly subscribers = new Map<string, Set<NoticeStream>>();
+  private listener: Listener | undefined;
+  private polling = false;
+  private again = false;
+  private retry = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private safetyTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** Resolves when the current poll (if any) settles; for orderly shutdown. */
+  private pollDone: Promise<void> = Promise.resolve();
+  delivered = 0;
+
+  constructor(
+    private readonly handle: DatabaseHandle,
+    private readonly logger: Logger,
+  ) {}
+
+  get db(): Database {
+    return this.handle.db;
+  }
+
+  /** True while the LISTEN connection is up (`/readyz`). */
+  get connected(): boolean {
+    return this.listener?.connected === true;
+  }
+
+  /** Number of live streams on this instance. */
+  get streamCount(): number {
+    let n = 0;
+    for (const s of this.subscribers.values()) n += s.size;
+    return n;
+  }
+
+  async start(): Promise<void> {
+    this.position = await frontier(this.db);
+    this.listener = await this.handle.listen(NOTICE_CHANNEL, () => this.wake());
+    this.safetyTimer = setInterval(() => this.wake(), SAFETY_POLL_MS);
+    this.safetyTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.safetyTimer) clearInterval(this.safetyTimer);
+    for (const set of this.subscribers.values()) for (const s of set) s.end();
+    this.subscribers.clear();
+    await this.listener?.close();
+    await this.pollDone;
+  }
+
+  /** Asks for a poll; polls never overlap, and a wake during a poll runs one more. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.polling) {
+      this.again = true;
+      return;
+    }
+    this.polling = true;
+    this.pollDone = this.poll()
+      .catch((err) => {
+        this.logger.warn({ err }, 'notice poll failed; retrying');
+        this.scheduleRetry();
+      })
+      .finally(() => {
+        this.polling = false;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async poll(): Promise<void> {
+    for (;;) {
+      const batch = await readFinalAfter(this.db, this.position, FEED_BATCH);
+      for (const n of batch) {
+        this.position = n.position;
+        for (const r of n.recipientIds) {
+          const set = this.subscribers.get(r);
+          if (set) for (const s of set) s.push(n);
+        }
+      }
+      if (batch.length < FEED_BATCH) break;
+    }
+    if (await hasPendingAfter(this.db, this.position)) this.scheduleRetry();
+    else this.retry = 0;
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    const delay = PENDING_RETRY_MS[Math.min(this.retry++, PENDING_RETRY_MS.length - 1)]!;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.wake();
+    }, delay);
+  }
+
+  /**
+   * Opens a stream of `userId`'s notices after `after` (or from now). Registers for live
+   * notices first, then replays, so nothing falls between the two (N1).
+   * Throws `StreamError('CURSOR_EXPIRED')` when `after` is older than what is kept.
+   */
+  async open(userId: string, after: Position | null): Promise<NoticeStream> {
+    const stream = new NoticeStream(this, userId, after);
+    const set = this.subscribers.get(userId) ?? new Set<NoticeStream>();
+    this.subscribers.set(userId, set);
+    set.add(stream);
+    if (after) {
+      try {
+        await assertNotExpired(this.db, after);
+      } catch (err) {
+        this.unregister(stream);
+        throw err;
+      }
+    }
+    return stream;
+  }
+
+  /** @internal */
+  unregister(stream: NoticeStream): void {
+    const set = this.subscribers.get(stream.userId);
+    if (!set) return;
+    set.delete(stream);
+    if (set.size === 0) this.subscribers.delete(stream.userId);
+  }
+
+  /** @internal */
+  countDelivery(): void {
+    this.delivered++;
+  }
+}
+
+/** Refuses a cursor at or before the pruning horizon: notices after it may be gone. */
+export async function assertNotExpired(db: Db, after: Position): Promise<void> {
+  const horizon = await readHorizon(db);
+  if (horizon && comparePositions(after, horizon) <= 0) {
+    throw new StreamError(
+      'CURSOR_EXPIRED',
+      'This cursor is older than the notices kept; start again without one.',
+    );
+  }
+}
+
+/**
+ * One subscriber's notices: the replay pages first, then the live queue, each notice once and in
+ * position order. An AsyncIterator whose `return()` ends it at once, even while it waits.
+ */
+export class NoticeStream implements AsyncIterableIterator<StoredNotice> {
+  private last: Position | null;
+  private replaying: boolean;
+  private replayed: StoredNotice[] = [];
+  private readonly queue: StoredNotice[] = [];
+  private wakeUp: (() => void) | undefined;
+  private failure: Error | undefined;
+  private done = false;
+
+  constructor(
+    private readonly bus: NoticeBus,
+    readonly userId: string,
+    after: Position | null,
+  ) {
+    this.last = after;
+    this.replaying = after !== null;
+  }
+
+  /** Called by the bus with each live notice for this user. */
+  push(n: StoredNotice): void {
+    if (this.done) return;
+    if (this.queue.length >= MAX_QUEUE) {
+      this.failure = new StreamError('RATE_LIMITED', 'Too far behind; resubscribe with your last cursor.');
+      this.end();
+      return;
+    }
+    this.queue.push(n);
+    this.signal();
+  }
+
+  private signal(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  private emit(n: StoredNotice): IteratorResult<StoredNotice> {
+    this.last = n.position;
+    this.bus.countDelivery();
+    return { value: n, done: false };
+  }
+
+  async next(): Promise<IteratorResult<StoredNotice>> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      if (this.done) return { value: undefined, done: true };
+      const replayed = this.replayed.shift();
+      if (replayed) return this.emit(replayed);
+      if (this.replaying) {
+        const page = await readFinalAfter(this.bus.db, this.last!, REPLAY_BATCH, this.userId);
+        if (page.length < REPLAY_BATCH) this.replaying = false;
+        this.replayed = page;
+        continue;
+      }
+      // Live: skip what replay (or an earlier live notice) already covered.
+      const live = this.queue.shift();
+      if (live) {
+        if (this.last && comparePositions(live.position, this.last) <= 0) continue;
+        return this.emit(live);
+      }
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+      });
+    }
+  }
+
+  /** Ends the stream (socket closed, bus stopping or the subscriber too slow). */
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    this.bus.unregister(this);
+    this.signal();
+  }
+
+  async return(): Promise<IteratorResult<StoredNotice>> {
+    this.end();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

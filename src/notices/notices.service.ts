@@ -1,0 +1,93 @@
+import type { Db } from '../db/client.js';
+import { graphqlError } from '../graphql/errors.js';
+import { assertNotExpired, type NoticeBus, type NoticeStream, StreamError } from './notices.bus.js';
+import { decodeCursor, encodeCursor, ORIGIN, type Position } from './notices.position.js';
+import {
+  frontier,
+  insertNotices,
+  type NewNotice,
+  pruneBatch,
+  readFinalAfter,
+  type StoredNotice,
+} from './notices.store.js';
+
+/** How long notices are kept at least (N1). */
+export const NOTICE_RETENTION_MS = 7 * 24 * 60 * 60 * 1000; // 7 days
+const PRUNE_BATCH = 5_000;
+
+/**
+ * Publishes notices inside the caller's transaction (N2): they exist iff it commits, and the
+ * wake-up reaches every instance only then (N4). Recipients must be entitled to them (N3): the
+ * caller decides who, this only writes.
+ */
+export async function publish(tx: Db, items: NewNotice[], now: Date): Promise<void> {
+  await insertNotices(tx, items, now);
+}
+
+/** A notice as GraphQL resolves it: the kind is its type name; payload fields are its fields. */
+export interface NoticeModel {
+  __typename: string;
+  cursor: string;
+  at: Date;
+  [field: string]: unknown;
+}
+
+export function toModel(n: StoredNotice): NoticeModel {
+  return { ...n.payload, __typename: n.kind, cursor: encodeCursor(n.position), at: n.at };
+}
+
+/** Decodes a client cursor; BAD_USER_INPUT when it is not one of ours. */
+export function parseCursor(cursor: string): Position {
+  const p = decodeCursor(cursor);
+  if (!p) throw graphqlError('BAD_USER_INPUT', 'Malformed notice cursor.');
+  return p;
+}
+
+const asGraphqlError = (err: unknown): unknown =>
+  err instanceof StreamError ? graphqlError(err.code, err.message) : err;
+
+/** N1 pull form: a page of the user's notices after `after`, and a cursor to continue from. */
+export async function listNotices(
+  db: Db,
+  userId: string,
+  after: string | null | undefined,
+  first: number,
+): Promise<{ items: StoredNotice[]; endCursor: string; hasNextPage: boolean }> {
+  const from = after ? parseCursor(after) : ORIGIN;
+  try {
+    if (after) await assertNotExpired(db, from);
+  } catch (err) {
+    throw asGraphqlError(err);
+  }
+  // The frontier is read before the page, so an empty page's endCursor never skips a later commit.
+  const edge = await frontier(db);
+  const page = await readFinalAfter(db, from, first + 1, userId);
+  const items = page.slice(0, first);
+  const last = items.at(-1);
+  const end = last ? last.position : page.length > first ? from : maxPosition(from, edge);
+  return { items, endCursor: encodeCursor(end), hasNextPage: page.length > first };
+}
+
+const maxPosition = (a: Position, b: Position): Position =>
+  a.xid > b.xid || (a.xid === b.xid && a.id >= b.id) ? a : b;
+
+/** N1 push form: replay after the cursor, then live. */
+export async function openNoticeStream(bus: NoticeBus, userId: string, after: string | null | undefined) {
+  try {
+    const stream: NoticeStream = await bus.open(userId, after ? parseCursor(after) : null);
+    return stream;
+  } catch (err) {
+    throw asGraphqlError(err);
+  }
+}
+
+/** Deletes notices older than the retention period (N1), in batches; returns how many. */
+export async function pruneNotices(db: Db, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - NOTICE_RETENTION_MS);
+  let total = 0;
+  for (;;) {
+    const n = await pruneBatch(db, cutoff, PRUNE_BATCH, now);
+    total += n;
+    if (n < PRUNE_BATCH) return total;
+  }
+}

@@ -1,0 +1,134 @@
+import { sql } from 'drizzle-orm';
+import { type Db, rows } from '../db/client.js';
+import type { Position } from './notices.position.js';
+import { notices } from './notices.tables.js';
+
+/** A committed, deliverable notice. */
+export interface StoredNotice {
+  position: Position;
+  recipientIds: string[];
+  kind: string;
+  payload: Record<string, unknown>;
+  at: Date;
+}
+
+export interface NewNotice {
+  recipientIds: string[];
+  kind: string;
+  payload: Record<string, unknown>;
+}
+
+/** The channel whose NOTIFY wakes every instance's bus; it carries no data. */
+export const NOTICE_CHANNEL = 'ties_notices';
+
+/** Writes notices in the caller's transaction, plus the wake-up Postgres sends only on COMMIT (N2). */
+export async function insertNotices(db: Db, items: NewNotice[], at: Date): Promise<void> {
+  const values = items
+    .filter((n) => n.recipientIds.length > 0)
+    .map((n) => ({ recipientIds: [...new Set(n.recipientIds)], kind: n.kind, payload: n.payload, at }));
+  if (values.length === 0) return;
+  await db.insert(notices).values(values);
+  await db.execute(sql`SELECT pg_notify(${NOTICE_CHANNEL}, '')`);
+}
+
+interface RawNotice {
+  id: string;
+  xid: string;
+  recipient_ids: string[];
+  kind: string;
+  payload: Record<string, unknown>;
+  at: string | Date;
+}
+
+function toStored(r: RawNotice): StoredNotice {
+  return {
+    position: { xid: BigInt(r.xid), id: BigInt(r.id) },
+    recipientIds: r.recipient_ids,
+    kind: r.kind,
+    payload: r.payload,
+    at: new Date(r.at),
+  };
+}
+
+/**
+ * Notices after `after`, in position order, that are final: written by a transaction older than
+ * every transaction still running, so nothing can ever commit before them. Optionally only those
+ * for one recipient.
+ */
+export async function readFinalAfter(
+  db: Db,
+  after: Position,
+  limit: number,
+  recipientId?: string,
+): Promise<StoredNotice[]> {
+  const forRecipient =
+    recipientId === undefined ? sql`` : sql`AND recipient_ids @> ARRAY[${recipientId}]::text[]`;
+  const raw = await rows<RawNotice>(
+    db,
+    sql`SELECT id::text, xid::text, recipient_ids, kind, payload, at
+        FROM notices
+        WHERE (xid, id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
+          AND xid < pg_snapshot_xmin(pg_current_snapshot())
+          ${forRecipient}
+        ORDER BY xid, id
+        LIMIT ${limit}`,
+  );
+  return raw.map(toStored);
+}
+
+/** True when some committed notice after `after` is not final yet (an older transaction still runs). */
+export async function hasPendingAfter(db: Db, after: Position): Promise<boolean> {
+  const [r] = await rows<{ pending: boolean }>(
+    db,
+    sql`SELECT EXISTS (
+          SELECT 1 FROM notices
+          WHERE (xid, id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
+            AND xid >= pg_snapshot_xmin(pg_current_snapshot())) AS pending`,
+  );
+  return r?.pending === true;
+}
+
+/** A position every notice committed from now on will be after: `(xmin, 0)`. */
+export async function frontier(db: Db): Promise<Position> {
+  const [r] = await rows<{ xmin: string }>(
+    db,
+    sql`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`,
+  );
+  return { xid: BigInt(r!.xmin), id: 0n };
+}
+
+/** The greatest position ever pruned, or null when nothing was. */
+export async function readHorizon(db: Db): Promise<Position | null> {
+  const [r] = await rows<{ xid: string; id: string }>(
+    db,
+    sql`SELECT xid::text, id::text FROM notice_horizon`,
+  );
+  return r ? { xid: BigInt(r.xid), id: BigInt(r.id) } : null;
+}
+
+/**
+ * Deletes final notices older than `cutoff`, up to `batch` rows, and moves the horizon past them.
+ * Returns how many were deleted.
+ */
+export async function pruneBatch(db: Db, cutoff: Date, batch: number, now: Date): Promise<number> {
+  const [r] = await rows<{ n: number }>(
+    db,
+    sql`WITH d AS (
+          DELETE FROM notices WHERE id IN (
+            SELECT id FROM notices
+            WHERE at < ${cutoff.toISOString()}::timestamptz
+              AND xid < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY xid, id LIMIT ${batch})
+          RETURNING xid, id),
+        top AS (SELECT xid, id FROM d ORDER BY xid DESC, id DESC LIMIT 1),
+        h AS (
+          INSERT INTO notice_horizon (singleton, xid, id, pruned_at)
+          SELECT 'horizon', xid, id, ${now.toISOString()}::timestamptz FROM top
+          ON CONFLICT (singleton) DO UPDATE SET xid = excluded.xid, id = excluded.id, pruned_at = excluded.pruned_at
+          WHERE (notice_horizon.xid, notice_horizon.id) < (excluded.xid, excluded.id))
+        SELECT count(*)::int AS n FROM d`,
+  );
+  return r?.n ?? 0;
+}
+
+export { notices };

@@ -1,0 +1,84 @@
+import type { Viewer } from '../auth.js';
+import { retentionOf } from '../contacts/contacts.rules.js';
+import { readPair } from '../contacts/contacts.service.js';
+import type { Deps } from '../graphql/context.js';
+import { ok, type Result, refuse } from '../graphql/errors.js';
+import { getConversation, peerOf } from '../messages/messages.service.js';
+import {
+  countMessages,
+  deleteMessages,
+  lockDueConversations,
+  updateRetention,
+} from '../messages/messages.store.js';
+import { pruneNotices, publish } from '../notices/notices.service.js';
+import type { RetentionView } from './retention.rules.js';
+
+/** T4: the viewer's retention status of a conversation they are a party of. */
+export async function retentionStatus(
+  deps: Deps,
+  viewer: Viewer,
+  conversationId: string,
+): Promise<Result<RetentionView>> {
+  const conversation = await getConversation(deps.db, viewer.userId, conversationId);
+  if (!conversation) return refuse('NOT_FOUND', 'No such conversation.', ['conversationId']);
+  const { pair } = await readPair(deps.db, viewer.userId, peerOf(conversation, viewer.userId));
+  const visibleMessages = await countMessages(deps.db, conversation.id);
+  return ok({ ...retentionOf(pair, deps.clock.now()), conversationId: conversation.id, visibleMessages });
+}
+
+export interface SweepCounts {
+  purgedMessages: number;
+  purgedFiles: number;
+  purgedConversations: number;
+  prunedNotices: number;
+  durationMs: number;
+}
+
+const SWEEP_BATCH = 100; // conversations per transaction
+
+/**
+ * T5: purges every conversation whose R3 buffer ran out (found by index, one batch per
+ * transaction, `SKIP LOCKED` so instances never double-purge), then prunes notices older than 7
+ * days (N1). Idempotent: a second run finds nothing due. Never purges early: due means
+ * `purge_at <= now`.
+ */
+export async function runSweep(deps: Deps): Promise<SweepCounts> {
+  const started = process.hrtime.bigint();
+  const now = deps.clock.now();
+  let purgedMessages = 0;
+  let purgedConversations = 0;
+  for (;;) {
+    const n = await deps.db.transaction(async (tx) => {
+      const due = await lockDueConversations(tx, now, SWEEP_BATCH);
+      for (const c of due) {
+        const gone = await deleteMessages(tx, c.id);
+        await updateRetention(tx, c.id, {
+          mutualSince: c.mutualSince,
+          purgeAt: null,
+          purgedAt: now,
+          purgedBy: 'R3',
+        });
+        await publish(
+          tx,
+          [
+            {
+              recipientIds: [c.userLow!, c.userHigh!],
+              kind: 'ConversationPurged',
+              payload: { conversationId: c.id, reason: 'R3', purgedMessages: gone },
+            },
+          ],
+          now,
+        );
+        purgedMessages += gone;
+      }
+      return due.length;
+    });
+    purgedConversations += n;
+    if (n < SWEEP_BATCH) break;
+  }
+  const prunedNotices = await pruneNotices(deps.db, now);
+  const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+  const counts = { purgedMessages, purgedFiles: 0, purgedConversations, prunedNotices, durationMs };
+  if (purgedConversations > 0 || prunedNotices > 0) deps.logger.info({ ...counts, now }, 'retention sweep');
+  return counts;
+}

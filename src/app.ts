@@ -46,6 +46,21 @@ export interface App {
   readonly httpServer: Server;
 }
 
+/**
+ * An error raised while executing a field (it has a `path`) that carries none of our codes is a
+ * fault, even when graphql-js raised it as a GraphQLError (an abstract type resolved to an unknown
+ * type, …): over HTTP Apollo codes it INTERNAL_SERVER_ERROR; graphql-ws needs this said.
+ */
+const isFieldFault = (e: FormattedError): boolean =>
+  e.path !== undefined && typeof e.extensions?.code !== 'string';
+
+/** A fault as the client sees it: message hidden, the request id the log line carries. */
+const hiddenFault = (e: FormattedError, requestId: string): FormattedError => ({
+  message: 'Internal server error',
+  ...(e.path ? { path: e.path } : {}),
+  extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+});
+
 /** Users seen by this process, so first-sight creation costs one INSERT per user per process. */
 const SEEN_USERS_MAX = 100_000;
 
@@ -62,6 +77,7 @@ export function createApp(opts: AppOptions): App {
   const rules = [...specifiedRules, depthLimit(config.maxQueryDepth)];
   const seen = new Set<string>();
   let stopping = false;
+  let stopped: Promise<void> | undefined;
   let url = '';
 
   const logFault = (err: unknown, requestId: string) => logger.error({ err, requestId }, 'internal error');
@@ -110,6 +126,8 @@ export function createApp(opts: AppOptions): App {
     schema,
     validationRules: [depthLimit(config.maxQueryDepth)],
     introspection: true,
+    // main.ts owns SIGTERM/SIGINT; Apollo's own handler would call stop() a second time and never return.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     // The request id is added in willSendResponse, where the context is known.
     formatError: (formatted, error) =>
@@ -153,18 +171,21 @@ export function createApp(opts: AppOptions): App {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const checks = { database: false, migrations: false, listener: bus.connected, stopping };
+    let database = false;
+    let migrations = false;
     try {
       const r = (await db.execute(
         // The newest migration is recorded: migrations ran on this database.
         sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`,
       )) as unknown as { rows: { n: number }[] };
-      checks.database = true;
-      checks.migrations = (r.rows[0]?.n ?? 0) > 0;
+      database = true;
+      migrations = (r.rows[0]?.n ?? 0) > 0;
     } catch {
       // database unreachable or not migrated: reported below
     }
-    const ready = checks.database && checks.migrations && checks.listener && !stopping;
+    // Read after the query: a stop or a lost listener while it ran must show in this answer.
+    const checks = { database, migrations, listener: bus.connected, stopping };
+    const ready = database && migrations && checks.listener && !stopping;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
   app.get('/metrics', async (_req, res) => {
@@ -260,8 +281,12 @@ export function createApp(opts: AppOptions): App {
         return {
           ...result,
           errors: result.errors.map((e) => {
-            if (!isExposed(e.toJSON() as FormattedError, e)) logFault(e.originalError ?? e, requestId);
-            return maskError(e.toJSON() as FormattedError, e, requestId);
+            const formatted = e.toJSON() as FormattedError;
+            if (isFieldFault(formatted) || !isExposed(formatted, e)) {
+              logFault(e.originalError ?? e, requestId);
+              return hiddenFault(formatted, requestId);
+            }
+            return maskError(formatted, e, requestId);
           }),
         } as never;
       },
@@ -319,11 +344,16 @@ export function createApp(opts: AppOptions): App {
       logger.info({ url: `${url}/graphql` }, 'ties is listening');
       return url;
     },
-    async stop() {
-      if (stopping) return;
-      stopping = true;
-      await apollo.stop(); // drains HTTP, then disposes graphql-ws (closes sockets with 1001)
-      await bus.stop();
+    stop() {
+      // Every caller waits for the same drain: a second stop() must not return before it ends.
+      stopped ??= (async () => {
+        stopping = true;
+        // Drains in parallel: HTTP (in-flight requests finish, idle connections close, no new ones)
+        // and graphql-ws (sockets closed with 1001).
+        await apollo.stop();
+        await bus.stop();
+      })();
+      return stopped;
     },
   };
 }

@@ -1,56 +1,41 @@
 import type { Resolvers } from '../generated/graphql.js';
 import { requireViewer } from '../graphql/context.js';
 import { graphqlError, payload } from '../graphql/errors.js';
-import { connection, decodeKey, encodeKey, pageSize } from '../graphql/pagination.js';
+import { instantKey, keysetPage } from '../graphql/pagination.js';
 import { getConversation } from '../messages/messages.service.js';
-import { viewOf } from './contacts.rules.js';
 import {
   blockContact,
-  type ContactView,
   deleteContact,
   deletionPreview,
   getContact,
+  listContactViews,
   requestDeletionProof,
   respondToFriendRequest,
   sendFriendRequest,
   unblockContact,
 } from './contacts.service.js';
-import { listContacts, listPending } from './contacts.store.js';
+import { listPending } from './contacts.store.js';
 
 export const contactResolvers: Resolvers = {
   Query: {
     contact: (_p, { userId }, ctx) => getContact(ctx.deps, requireViewer(ctx), userId),
-    contacts: async (_p, args, ctx) => {
+    contacts: (_p, args, ctx) => {
       const viewer = requireViewer(ctx);
-      const first = pageSize(args.first);
-      const key = decodeKey(args.after, 2);
-      const rows = await listContacts(
-        ctx.deps.db,
-        viewer.userId,
-        key ? { since: new Date(String(key[0])), peerId: String(key[1]) } : null,
-        first + 1,
+      return keysetPage(
+        args,
+        2,
+        (key, limit) => listContactViews(ctx.deps.db, viewer.userId, instantKey(key), limit),
+        (v) => [v.since.toISOString(), v.peerId],
       );
-      const views: ContactView[] = rows.map((r) => ({
-        ownerId: r.entry.ownerId,
-        peerId: r.entry.peerId,
-        state: viewOf({ mine: r.entry, theirs: r.peerEntry })!,
-        since: r.entry.since,
-        conversationId: r.conversationId!,
-      }));
-      return connection(views, first, (v) => encodeKey([v.since.toISOString(), v.peerId]));
     },
-    friendRequests: async (_p, args, ctx) => {
+    friendRequests: (_p, args, ctx) => {
       const viewer = requireViewer(ctx);
-      const first = pageSize(args.first);
-      const key = decodeKey(args.after, 2);
-      const rows = await listPending(
-        ctx.deps.db,
-        viewer.userId,
-        args.direction,
-        key ? { createdAt: new Date(String(key[0])), id: String(key[1]) } : null,
-        first + 1,
+      return keysetPage(
+        args,
+        2,
+        (key, limit) => listPending(ctx.deps.db, viewer.userId, args.direction, instantKey(key), limit),
+        (r) => [r.createdAt.toISOString(), r.id],
       );
-      return connection(rows, first, (r) => encodeKey([r.createdAt.toISOString(), r.id]));
     },
     deletionPreview: async (_p, { userId, action }, ctx) => {
       const r = await deletionPreview(ctx.deps, requireViewer(ctx), userId, action);

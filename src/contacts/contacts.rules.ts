@@ -115,7 +115,9 @@ export function purgeDue(c: ConversationFacts, now: Date): boolean {
 
 /** The conversation right after an R3/R4 purge at `now`. */
 export function purged(c: ConversationFacts, rule: PurgeRule, now: Date): ConversationFacts {
-  return { ...c, purgeAt: null, purgedAt: now, purgedBy: rule };
+  // R3 purges at purgeAt, whenever the rows are deleted; R4 purges now.
+  const at = rule === 'R3' && c.purgeAt ? c.purgeAt : now;
+  return { ...c, purgeAt: null, purgedAt: at, purgedBy: rule };
 }
 
 function outcome(
@@ -135,6 +137,35 @@ const entry = (state: EntryState, now: Date, stateBeforeBlock: EntryState | null
   since: now,
   stateBeforeBlock,
 });
+
+// --- input ---------------------------------------------------------------------------------------
+
+/** R1: the longest greeting, in characters. */
+export const MAX_GREETING = 500;
+
+/** Length in characters (Unicode code points), as the SDL counts them — not UTF-16 code units. */
+export function charLength(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/** Text Postgres can store (`text` refuses U+0000): bad input must be refused, never a 500. */
+export const storableText = (s: string): boolean => !s.includes('\u0000');
+
+/** Whether `id` could name a user at all (ids are token subjects; none holds U+0000). */
+export const possibleUserId = (id: string): boolean => id.length > 0 && storableText(id);
+
+/** R1: the greeting to store (trimmed; blank → none), or BAD_USER_INPUT. */
+export function checkGreeting(
+  raw: string | null | undefined,
+): { ok: true; greeting: string | null } | Refusal {
+  const greeting = raw?.trim() || null;
+  if (greeting && (charLength(greeting) > MAX_GREETING || !storableText(greeting))) {
+    return refusal('BAD_USER_INPUT', `A greeting has at most ${MAX_GREETING} characters.`);
+  }
+  return { ok: true, greeting };
+}
 
 // --- R1 friend requests ----------------------------------------------------------------------
 
@@ -171,10 +202,12 @@ export function decideRequest(f: RequestFacts): RequestDecision {
       outcome: outcome(pair, entry('FRIEND', now), pair.theirs, now, null),
     };
   }
-  if (f.pendingFromMe) return { ok: true, kind: 'DUPLICATE' };
   const peerBlocks = pair.theirs?.state === 'BLOCKED';
+  // Crossing requests make a friendship, even when the actor's own is pending too (it was hidden
+  // by a block since lifted, so the peer asked without seeing it).
   if (f.pendingFromThem && !peerBlocks)
     return { ok: true, kind: 'ACCEPT_THEIRS', outcome: befriend(pair, now) };
+  if (f.pendingFromMe) return { ok: true, kind: 'DUPLICATE' };
   return { ok: true, kind: 'REQUEST', hidden: peerBlocks };
 }
 
@@ -219,6 +252,48 @@ export function decideUnblock(pair: Pair, now: Date): Outcome | Refusal {
   return outcome(pair, back, pair.theirs, now, null);
 }
 
+// --- who is told what (R2, R6, N3) ------------------------------------------------------------
+
+/** R6: what the deleter chose to tell the peer. */
+export type NoticeLevel = 'SILENT' | 'NOTIFY';
+export type Side = 'ACTOR' | 'PEER';
+
+/** Who is told what after an outcome: each side only of what it may know (R2, R6, N3). */
+export interface Tellings {
+  /** The actor's view changed to `state` (ContactChanged to the actor's devices); null = unchanged. */
+  actor: { state: ContactState | null } | null;
+  /** The peer's own view changed (a deletion that became mutual, R3); null = unchanged, so untold (R2). */
+  peer: { state: ContactState | null } | null;
+  /** R6: the peer gets "removed you" (NOTIFY on a deletion only). */
+  removedYou: boolean;
+  /** R3/R4: who is told of a purge done by this outcome. */
+  purgeToldTo: Side[];
+}
+
+/**
+ * R2/R6/N3: the notices an outcome earns. A side hears of a change only when its own view changed;
+ * the peer hears "removed you" only when the actor deleted with NOTIFY. An R3 purge concerns both
+ * parties; an R4 purge is the blocker's doing and is told to the peer only when the peer's own view
+ * already shows the tie ended (never to a party that still sees a friend).
+ */
+export function tellings(before: Pair, o: Outcome, level: NoticeLevel = 'SILENT'): Tellings {
+  const actorAfter = viewOf(o.pair);
+  const peerAfter = viewOf(flip(o.pair));
+  const peerKnows = peerAfter !== null && peerAfter !== 'FRIEND';
+  const purgeToldTo: Side[] =
+    o.purgeNow === 'R3' || (o.purgeNow === 'R4' && peerKnows)
+      ? ['ACTOR', 'PEER']
+      : o.purgeNow
+        ? ['ACTOR']
+        : [];
+  return {
+    actor: viewOf(before) !== actorAfter ? { state: actorAfter } : null,
+    peer: viewOf(flip(before)) !== peerAfter ? { state: peerAfter } : null,
+    removedYou: level === 'NOTIFY' && before.mine?.state === 'FRIEND' && o.pair.mine?.state === 'DELETED',
+    purgeToldTo,
+  };
+}
+
 // --- messages ----------------------------------------------------------------------------------
 
 /** Whether the actor may message the peer now (SPEC §1 table). */
@@ -258,6 +333,9 @@ export function retentionOf(pair: Pair, now: Date): RetentionView {
   if (c.purgedAt) {
     return { state: 'PURGED', ...none, purgedAt: c.purgedAt, restorable: false, reason: c.purgedBy ?? 'R3' };
   }
+  // R3: at purgeAt the history is purged, even before the sweeper deletes the rows.
+  if (purgeDue(c, now))
+    return { state: 'PURGED', ...none, purgedAt: c.purgeAt, restorable: false, reason: 'R3' };
   const buffered = c.purgeAt !== null;
   const open = buffered ? c.purgeAt!.getTime() > now.getTime() : true;
   const deadline = buffered ? { purgeAt: c.purgeAt, purgedAt: null, restorableUntil: c.purgeAt } : none;

@@ -2,6 +2,7 @@ import type { Viewer } from '../auth.js';
 import type { Db } from '../db/client.js';
 import type { Deps } from '../graphql/context.js';
 import { ok, type Result, refuse } from '../graphql/errors.js';
+import { historyVisible } from '../messages/messages.rules.js';
 import {
   countMessages,
   createDirect,
@@ -18,28 +19,32 @@ import {
   type ContactAction,
   type ContactState,
   type ConversationFacts,
+  checkGreeting,
   decideAccept,
   decideBlock,
   decideDelete,
   decideRequest,
   decideUnblock,
-  flip,
   NO_CONVERSATION,
+  type NoticeLevel,
   type Outcome,
   type Pair,
   type Preview,
   type PurgeRule,
+  possibleUserId,
   preview,
   proofOf,
   type Refusal,
   type RetentionView,
   retentionOf,
+  tellings,
   viewOf,
 } from './contacts.rules.js';
 import {
   findPending,
   findRequest,
   insertRequest,
+  listContacts,
   loadEntries,
   lockPair,
   saveEntry,
@@ -88,6 +93,7 @@ async function withPair<T>(
   fn: (l: Locked) => Promise<Result<T>>,
 ) {
   if (peerId === actorId) return refuse<T>('BAD_USER_INPUT', 'That is you.', ['input', 'userId']);
+  if (!possibleUserId(peerId)) return refuse<T>('NOT_FOUND', 'No such user.', ['input', 'userId']);
   return deps.db.transaction(async (tx): Promise<Result<T>> => {
     if (!(await userExists(tx, peerId))) return refuse<T>('NOT_FOUND', 'No such user.', ['input', 'userId']);
     await lockPair(tx, actorId, peerId);
@@ -106,10 +112,14 @@ interface Applied {
 
 /**
  * Writes an outcome: both entries, the conversation's retention, an R3/R4 purge. Returns the
- * ContactChanged notices for each side whose own view changed (never for the other side's
- * invisible changes: R2, N3).
+ * notices each side is entitled to (`tellings`: never the other side's invisible changes, R2, N3).
  */
-async function apply(l: Locked, o: Outcome, deviceId: string | undefined): Promise<Applied> {
+async function apply(
+  l: Locked,
+  o: Outcome,
+  deviceId: string | undefined,
+  level: NoticeLevel = 'SILENT',
+): Promise<Applied> {
   const { tx, actorId, peerId, pair, now } = l;
   if (o.pair.mine !== pair.mine) await saveEntry(tx, actorId, peerId, o.pair.mine);
   if (o.pair.theirs !== pair.theirs) await saveEntry(tx, peerId, actorId, o.pair.theirs);
@@ -125,28 +135,28 @@ async function apply(l: Locked, o: Outcome, deviceId: string | undefined): Promi
   ) {
     conversation = await updateRetention(tx, conversation.id, c);
   }
+  const told = tellings(pair, o, level);
   const notices: NewNotice[] = [];
-  const mineBefore = viewOf(pair);
-  const mineAfter = viewOf(o.pair);
-  if (mineBefore !== mineAfter) {
+  if (told.actor) {
     notices.push({
       recipientIds: [actorId],
       kind: 'ContactChanged',
-      payload: { peerId, state: mineAfter, deviceId: deviceId ?? null },
+      payload: { peerId, state: told.actor.state, deviceId: deviceId ?? null },
     });
   }
-  const theirsAfter = viewOf(flip(o.pair));
-  if (viewOf(flip(pair)) !== theirsAfter) {
+  if (told.peer) {
     notices.push({
       recipientIds: [peerId],
       kind: 'ContactChanged',
-      payload: { peerId: actorId, state: theirsAfter, deviceId: null },
+      payload: { peerId: actorId, state: told.peer.state, deviceId: null },
     });
   }
-  if (o.purgeNow) {
-    // R4 purges for the actor's sake: only the actor is told. An R3 purge concerns both parties.
+  if (told.removedYou) {
+    notices.push({ recipientIds: [peerId], kind: 'ContactRemovedYou', payload: { byUserId: actorId } });
+  }
+  if (o.purgeNow && told.purgeToldTo.length > 0) {
     notices.push({
-      recipientIds: o.purgeNow === 'R4' ? [actorId] : [actorId, peerId],
+      recipientIds: told.purgeToldTo.map((side) => (side === 'ACTOR' ? actorId : peerId)),
       kind: 'ConversationPurged',
       payload: { conversationId: conversation.id, reason: o.purgeNow, purgedMessages },
     });
@@ -169,21 +179,15 @@ const refused = <T>(r: Refusal, field?: string[]): Result<T> => refuse<T>(r.code
 
 // --- R1 --------------------------------------------------------------------------------------------
 
-const MAX_GREETING = 500;
-
 /** R1/R2: `sendFriendRequest`. */
 export async function sendFriendRequest(
   deps: Deps,
   viewer: Viewer,
   input: { userId: string; greeting?: string | null },
 ): Promise<Result<{ request: FriendRequestRow; contact: ContactView | null }>> {
-  const greeting = input.greeting?.trim() || null;
-  if (greeting && greeting.length > MAX_GREETING) {
-    return refuse('BAD_USER_INPUT', `A greeting has at most ${MAX_GREETING} characters.`, [
-      'input',
-      'greeting',
-    ]);
-  }
+  const checked = checkGreeting(input.greeting);
+  if (!checked.ok) return refused(checked, ['input', 'greeting']);
+  const { greeting } = checked;
   return withPair(deps, viewer.userId, input.userId, async (l) => {
     const { tx, actorId, peerId, now } = l;
     const mineOut = await findPending(tx, actorId, peerId);
@@ -197,7 +201,8 @@ export async function sendFriendRequest(
     if (!d.ok) return refused(d, ['input', 'userId']);
     const notices: NewNotice[] = [];
     let request: FriendRequestRow;
-    let contact: ContactView | null = null;
+    // The viewer's view afterwards: unchanged by a (possibly hidden) pending request.
+    let contact = l.conversation ? contactView(actorId, peerId, l.pair, l.conversation.id) : null;
     if (d.kind === 'DUPLICATE') {
       request = mineOut!;
       // R1: a request hidden by a block that has since been lifted is shown now.
@@ -223,16 +228,21 @@ export async function sendFriendRequest(
         await updateRequest(tx, theirsIn!.id, { status: 'ACCEPTED', respondedAt: now });
         notices.push(acceptedNotice(theirsIn!, actorId, applied.conversation.id));
       }
-      // R2 restore (or a crossed request): recorded as a request accepted at once.
-      request = await insertRequest(tx, {
-        fromId: actorId,
-        toId: peerId,
-        greeting,
-        status: 'ACCEPTED',
-        hidden: d.kind === 'RESTORE',
-        createdAt: now,
-        respondedAt: now,
-      });
+      if (d.kind === 'ACCEPT_THEIRS' && mineOut) {
+        // The actor's own pending request (crossed) is answered by the same friendship.
+        request = await updateRequest(tx, mineOut.id, { status: 'ACCEPTED', respondedAt: now });
+      } else {
+        // R2 restore (or a crossed request): recorded as a request accepted at once.
+        request = await insertRequest(tx, {
+          fromId: actorId,
+          toId: peerId,
+          greeting,
+          status: 'ACCEPTED',
+          hidden: d.kind === 'RESTORE',
+          createdAt: now,
+          respondedAt: now,
+        });
+      }
       contact = contactView(actorId, peerId, d.outcome.pair, applied.conversation.id);
     }
     await publish(tx, notices, now);
@@ -296,16 +306,16 @@ async function changePair(
   viewer: Viewer,
   peerId: string,
   decide: (pair: Pair, now: Date) => Outcome | Refusal,
-  extra?: (l: Locked, o: Outcome) => Promise<NewNotice[]>,
+  opts: { level?: NoticeLevel; extra?: (l: Locked) => Promise<void> } = {},
 ): Promise<Result<PairChange>> {
   return withPair(deps, viewer.userId, peerId, async (l) => {
     const d = decide(l.pair, l.now);
     if (!d.ok) return refused(d, ['input', 'userId']);
-    const applied = await apply(l, d, viewer.deviceId);
-    const more = extra ? await extra(l, d) : [];
-    await publish(l.tx, [...applied.notices, ...more], l.now);
+    const applied = await apply(l, d, viewer.deviceId, opts.level);
+    await opts.extra?.(l);
+    await publish(l.tx, applied.notices, l.now);
     const id = applied.conversation.id;
-    const visibleMessages = await countMessages(l.tx, id);
+    const visibleMessages = historyVisible(applied.conversation, l.now) ? await countMessages(l.tx, id) : 0;
     return ok({
       contact: contactView(l.actorId, l.peerId, d.pair, id),
       retention: { ...retentionOf(d.pair, l.now), conversationId: id, visibleMessages },
@@ -313,31 +323,16 @@ async function changePair(
   });
 }
 
-/** R2/R3/R6: `deleteContact`. */
-export function deleteContact(
-  deps: Deps,
-  viewer: Viewer,
-  input: { userId: string; notice: 'SILENT' | 'NOTIFY' },
-) {
-  return changePair(deps, viewer, input.userId, decideDelete, async (l) =>
-    input.notice === 'NOTIFY'
-      ? [{ recipientIds: [l.peerId], kind: 'ContactRemovedYou', payload: { byUserId: l.actorId } }]
-      : [],
-  );
+/** R2/R3/R6: `deleteContact`; `notice` NOTIFY tells the peer at once (R6), SILENT tells no one but the deleter. */
+export function deleteContact(deps: Deps, viewer: Viewer, input: { userId: string; notice: NoticeLevel }) {
+  return changePair(deps, viewer, input.userId, decideDelete, { level: input.notice });
 }
 
 /** R4: `blockContact` (with `deleteHistory`: block and delete, purged in this transaction). */
 export function blockContact(deps: Deps, viewer: Viewer, input: { userId: string; deleteHistory: boolean }) {
-  return changePair(
-    deps,
-    viewer,
-    input.userId,
-    (pair, now) => decideBlock(pair, input.deleteHistory, now),
-    async (l) => {
-      await settleRequestsOnBlock(l.tx, l.actorId, l.peerId, l.now);
-      return [];
-    },
-  );
+  return changePair(deps, viewer, input.userId, (pair, now) => decideBlock(pair, input.deleteHistory, now), {
+    extra: (l) => settleRequestsOnBlock(l.tx, l.actorId, l.peerId, l.now),
+  });
 }
 
 /** R4: `unblockContact`. */
@@ -348,11 +343,33 @@ export async function unblockContact(deps: Deps, viewer: Viewer, input: { userId
 
 // --- reads -------------------------------------------------------------------------------------------
 
-/** The viewer's pair with `peerId`, read without locks (queries). */
+/** The viewer's pair with `peerId`, read without locks (queries); empty for an id no user can have. */
 export async function readPair(db: Db, viewerId: string, peerId: string) {
+  if (!possibleUserId(peerId))
+    return {
+      pair: { mine: null, theirs: null, conversation: NO_CONVERSATION } as Pair,
+      conversation: undefined,
+    };
   const { ab, ba } = await loadEntries(db, viewerId, peerId);
   const conversation = await findDirect(db, viewerId, peerId);
   return { pair: { mine: ab, theirs: ba, conversation: factsOf(conversation) } as Pair, conversation };
+}
+
+/** `contacts`: the viewer's views, most recently changed first, after `(since, peerId)`. */
+export async function listContactViews(
+  db: Db,
+  viewerId: string,
+  after: { at: Date; id: string } | null,
+  limit: number,
+): Promise<ContactView[]> {
+  const rows = await listContacts(db, viewerId, after && { since: after.at, peerId: after.id }, limit);
+  return rows.map((r) => ({
+    ownerId: r.entry.ownerId,
+    peerId: r.entry.peerId,
+    state: viewOf({ mine: r.entry, theirs: r.peerEntry })!,
+    since: r.entry.since,
+    conversationId: r.conversationId!,
+  }));
 }
 
 /** `contact(userId)`: the viewer's view, or null. */
@@ -369,10 +386,13 @@ export async function deletionPreview(
   action: ContactAction,
 ): Promise<Result<Preview>> {
   if (peerId === viewer.userId) return refuse('BAD_USER_INPUT', 'That is you.', ['userId']);
-  if (!(await userExists(deps.db, peerId))) return refuse('NOT_FOUND', 'No such user.', ['userId']);
+  if (!possibleUserId(peerId) || !(await userExists(deps.db, peerId)))
+    return refuse('NOT_FOUND', 'No such user.', ['userId']);
   const { pair, conversation } = await readPair(deps.db, viewer.userId, peerId);
-  const visible = conversation ? await countMessages(deps.db, conversation.id) : 0;
-  return ok(preview(pair, action, visible, deps.clock.now()));
+  const now = deps.clock.now();
+  const visible =
+    conversation && historyVisible(conversation, now) ? await countMessages(deps.db, conversation.id) : 0;
+  return ok(preview(pair, action, visible, now));
 }
 
 /** R5: `requestDeletionProof`. */

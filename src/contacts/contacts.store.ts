@@ -10,8 +10,15 @@ import {
   friendRequests,
 } from './contacts.tables.js';
 
-/** The canonical key of a pair: the same whichever side asks. */
-export const pairKey = (a: string, b: string): string => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
+/**
+ * The canonical key of a pair: the same whichever side asks, and never the same for two pairs (the
+ * lower id is length-prefixed, so no separator can be forged). Postgres text refuses U+0000, so the
+ * key must not contain it.
+ */
+export const pairKey = (a: string, b: string): string => {
+  const [low, high] = a < b ? [a, b] : [b, a];
+  return `${low.length}:${low}:${high}`;
+};
 
 /**
  * Serialises every change to one pair (DESIGN.md: one advisory lock on the pair key), held until
@@ -185,7 +192,7 @@ export async function listPending(
   db: Db,
   userId: string,
   direction: 'INCOMING' | 'OUTGOING',
-  after: { createdAt: Date; id: string } | null,
+  after: { at: Date; id: string } | null,
   limit: number,
 ): Promise<FriendRequestRow[]> {
   const r = friendRequests;
@@ -197,9 +204,7 @@ export async function listPending(
       and(
         side,
         eq(r.status, 'PENDING'),
-        after
-          ? or(lt(r.createdAt, after.createdAt), and(eq(r.createdAt, after.createdAt), lt(r.id, after.id)))
-          : undefined,
+        after ? or(lt(r.createdAt, after.at), and(eq(r.createdAt, after.at), lt(r.id, after.id))) : undefined,
       ),
     )
     .orderBy(desc(r.createdAt), desc(r.id))

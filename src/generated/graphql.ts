@@ -461,7 +461,7 @@ export type Query = {
   friendRequests: FriendRequestConnection;
   /** The authenticated user. Requires a token (`UNAUTHENTICATED` otherwise). */
   me: User;
-  /** Messages of a conversation the viewer is a party of, newest first. Empty once purged. */
+  /** Messages of a conversation the viewer is a party of, newest first. Empty once purged — from `purgeAt` on for R3, even before the sweeper deletes the rows. */
   messages: MessageConnection;
   /**
    * N1, pull form: the viewer's notices after `after` (oldest first, `first` ≤ 100, default 50). With
@@ -601,7 +601,7 @@ export type RetentionStatus = {
   period: RetentionPeriod;
   /** R3: when the messages will be purged (null: nothing scheduled). */
   purgeAt?: Maybe<Scalars['DateTime']['output']>;
-  /** When the messages were purged (PURGED only). */
+  /** When the messages were purged (PURGED only): `purgeAt` for R3 (whenever the sweeper deleted the rows), the block instant for R4. */
   purgedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The rule that decides the state: `T1` (ACTIVE), `R2`, `R3`, `R4`. */
   reason: Scalars['String']['output'];
@@ -621,14 +621,14 @@ export type RunRetentionSweepPayload = {
 };
 
 export type SendFriendRequestInput = {
-  /** Up to 500 characters. */
+  /** Up to 500 characters (Unicode code points), without U+0000; trimmed, blank means none. Else `BAD_USER_INPUT`. */
   greeting?: InputMaybe<Scalars['String']['input']>;
   userId: Scalars['ID']['input'];
 };
 
 export type SendFriendRequestPayload = {
   __typename?: 'SendFriendRequestPayload';
-  /** The viewer's view of the pair afterwards. */
+  /** The viewer's view of the pair afterwards (null when the viewer has no entry for `userId`). */
   contact?: Maybe<Contact>;
   /** The request (status ACCEPTED when it made or restored a friendship at once). */
   request?: Maybe<FriendRequest>;
@@ -636,7 +636,7 @@ export type SendFriendRequestPayload = {
 };
 
 export type SendMessageInput = {
-  /** 1 to 10,000 characters. */
+  /** 1 to 10,000 characters (Unicode code points), not only whitespace, without U+0000; else `BAD_USER_INPUT`. */
   body: Scalars['String']['input'];
   conversationId: Scalars['ID']['input'];
 };

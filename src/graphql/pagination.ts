@@ -35,3 +35,22 @@ export function connection<T>(rows: T[], first: number, cursorOf: (row: T) => st
   const edges = nodes.map((node) => ({ cursor: cursorOf(node), node }));
   return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
 }
+
+/**
+ * One keyset page: decodes `after` into the sort key (`arity` values), fetches `first + 1` rows
+ * after it and builds the connection, with each row's cursor made from `keyOf(row)`.
+ */
+export async function keysetPage<T>(
+  args: { first?: number | null; after?: string | null },
+  arity: number,
+  fetch: (after: unknown[] | null, limit: number) => Promise<T[]>,
+  keyOf: (row: T) => unknown[],
+) {
+  const first = pageSize(args.first);
+  const rows = await fetch(decodeKey(args.after, arity), first + 1);
+  return connection(rows, first, (row) => encodeKey(keyOf(row)));
+}
+
+/** A `[instant, id]` sort key back into its parts. */
+export const instantKey = (key: unknown[] | null): { at: Date; id: string } | null =>
+  key ? { at: new Date(String(key[0])), id: String(key[1]) } : null;

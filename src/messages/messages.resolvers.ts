@@ -1,48 +1,47 @@
 import type { Resolvers } from '../generated/graphql.js';
 import { type Context, requireViewer } from '../graphql/context.js';
 import { graphqlError, payload } from '../graphql/errors.js';
-import { connection, decodeKey, encodeKey, pageSize } from '../graphql/pagination.js';
+import { instantKey, keysetPage } from '../graphql/pagination.js';
 import { retentionStatus } from '../retention/retention.service.js';
 import {
   getConversation,
   listConversationsOf,
-  listMessages,
   peerOf,
+  readableMessages,
   sendMessage,
 } from './messages.service.js';
-import type { MessageRow } from './messages.tables.js';
+import type { ConversationRow, MessageRow } from './messages.tables.js';
 
-async function messagePage(
+/** Messages newest first, keyed by their insertion order. */
+const messagePage = (
   ctx: Context,
-  conversationId: string,
-  first: number | null | undefined,
-  after: string | null | undefined,
-) {
-  const size = pageSize(first);
-  const key = decodeKey(after, 1);
-  const rows = await listMessages(ctx.deps.db, conversationId, key ? Number(key[0]) : null, size + 1);
-  return connection<MessageRow>(rows, size, (m) => encodeKey([m.seq]));
-}
+  c: ConversationRow,
+  args: { first?: number | null; after?: string | null },
+) =>
+  keysetPage(
+    args,
+    1,
+    (key, limit) =>
+      readableMessages(ctx.deps.db, c, ctx.deps.clock.now(), key ? Number(key[0]) : null, limit),
+    (m: MessageRow) => [m.seq],
+  );
 
 export const messageResolvers: Resolvers = {
   Query: {
     conversation: (_p, { id }, ctx) => getConversation(ctx.deps.db, requireViewer(ctx).userId, id),
-    conversations: async (_p, args, ctx) => {
+    conversations: (_p, args, ctx) => {
       const viewer = requireViewer(ctx);
-      const first = pageSize(args.first);
-      const key = decodeKey(args.after, 2);
-      const rows = await listConversationsOf(
-        ctx.deps.db,
-        viewer.userId,
-        key ? { createdAt: new Date(String(key[0])), id: String(key[1]) } : null,
-        first + 1,
+      return keysetPage(
+        args,
+        2,
+        (key, limit) => listConversationsOf(ctx.deps.db, viewer.userId, instantKey(key), limit),
+        (c) => [c.createdAt.toISOString(), c.id],
       );
-      return connection(rows, first, (c) => encodeKey([c.createdAt.toISOString(), c.id]));
     },
     messages: async (_p, args, ctx) => {
       const c = await getConversation(ctx.deps.db, requireViewer(ctx).userId, args.conversationId);
       if (!c) throw graphqlError('NOT_FOUND', 'No such conversation.');
-      return messagePage(ctx, c.id, args.first, args.after);
+      return messagePage(ctx, c, args);
     },
   },
   Mutation: {
@@ -57,7 +56,7 @@ export const messageResolvers: Resolvers = {
       if (!r.ok) throw graphqlError(r.error.code, r.error.message);
       return r.value;
     },
-    messages: (c, args, ctx) => messagePage(ctx, c.id, args.first, args.after),
+    messages: (c, args, ctx) => messagePage(ctx, c, args),
   },
   Message: {
     sender: async (m, _a, ctx) => (await ctx.loaders.user.load(m.senderId))!,

@@ -6,7 +6,9 @@ import type { Db } from '../db/client.js';
 import type { Deps } from '../graphql/context.js';
 import { ok, type Result, refuse } from '../graphql/errors.js';
 import { publish } from '../notices/notices.service.js';
+import { checkBody, historyVisible } from './messages.rules.js';
 import {
+  countMessages,
   findConversationOf,
   findMessage,
   insertMessage,
@@ -14,8 +16,6 @@ import {
   listMessages,
 } from './messages.store.js';
 import type { ConversationRow, MessageRow } from './messages.tables.js';
-
-export const MAX_BODY = 10_000; // characters
 
 /** The other party of a direct conversation. */
 export const peerOf = (c: ConversationRow, userId: string): string =>
@@ -31,9 +31,8 @@ export async function sendMessage(
   input: { conversationId: string; body: string },
 ): Promise<Result<{ message: MessageRow }>> {
   const body = input.body;
-  if (body.trim().length === 0 || body.length > MAX_BODY) {
-    return refuse('BAD_USER_INPUT', `A message has 1 to ${MAX_BODY} characters.`, ['input', 'body']);
-  }
+  const valid = checkBody(body);
+  if (!valid.ok) return refuse(valid.code, valid.message, ['input', 'body']);
   const notFound = refuse<{ message: MessageRow }>('NOT_FOUND', 'No such conversation.', [
     'input',
     'conversationId',
@@ -41,7 +40,7 @@ export async function sendMessage(
   if (!isUuid(input.conversationId)) return notFound;
   return deps.db.transaction(async (tx) => {
     const conversation = await findConversationOf(tx, input.conversationId, viewer.userId);
-    if (!conversation || conversation.kind !== 'DIRECT') return notFound;
+    if (conversation?.kind !== 'DIRECT') return notFound;
     const peerId = peerOf(conversation, viewer.userId);
     await lockPair(tx, viewer.userId, peerId, 'shared');
     const { ab, ba } = await loadEntries(tx, viewer.userId, peerId);
@@ -75,12 +74,34 @@ export async function getConversation(db: Db, viewerId: string, id: string): Pro
   return (await findConversationOf(db, id, viewerId)) ?? null;
 }
 
-export { listConversationsOf, listMessages };
+export { listConversationsOf };
 
-/** A message the viewer may read (a party of its conversation), or null (also once purged). */
-export async function findMessageFor(db: Db, viewerId: string, id: string): Promise<MessageRow | null> {
+/** Messages of a conversation as they may be read at `now`, newest first (none once R3's purgeAt passed). */
+export async function readableMessages(
+  db: Db,
+  c: ConversationRow,
+  now: Date,
+  beforeSeq: number | null,
+  limit: number,
+): Promise<MessageRow[]> {
+  return historyVisible(c, now) ? listMessages(db, c.id, beforeSeq, limit) : [];
+}
+
+/** How many messages of a conversation may be read at `now` (T4 `visibleMessages`). */
+export async function readableCount(db: Db, c: ConversationRow, now: Date): Promise<number> {
+  return historyVisible(c, now) ? countMessages(db, c.id) : 0;
+}
+
+/** A message the viewer may read (a party of its conversation), or null (also once purged, R3). */
+export async function findMessageFor(
+  db: Db,
+  viewerId: string,
+  id: string,
+  now: Date,
+): Promise<MessageRow | null> {
   if (!isUuid(id)) return null;
   const m = await findMessage(db, id);
   if (!m) return null;
-  return (await findConversationOf(db, m.conversationId, viewerId)) ? m : null;
+  const c = await findConversationOf(db, m.conversationId, viewerId);
+  return c && historyVisible(c, now) ? m : null;
 }

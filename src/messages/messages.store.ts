@@ -1,8 +1,24 @@
 import { and, asc, count, desc, eq, lt, lte, or, sql } from 'drizzle-orm';
+import { contactEntries } from '../contacts/contacts.tables.js';
 import { type Db, rows } from '../db/client.js';
 import { type ConversationRow, conversations, type MessageRow, messages } from './messages.tables.js';
 
 const ordered = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
+
+/**
+ * R1/R4: a party sees a direct conversation only while it holds an entry about the peer. Blocking
+ * a stranger creates the pair's (empty) conversation for the blocker's contact; shown to the
+ * stranger, it would tell them they were blocked (R1: a blocked request must look sent).
+ */
+const partyOf = (userId: string) =>
+  and(
+    or(eq(conversations.userLow, userId), eq(conversations.userHigh, userId)),
+    sql`(${conversations.kind} <> 'DIRECT' OR EXISTS (
+      SELECT 1 FROM ${contactEntries}
+      WHERE ${contactEntries.ownerId} = ${userId}
+        AND ${contactEntries.peerId} = CASE WHEN ${conversations.userLow} = ${userId}
+                                            THEN ${conversations.userHigh} ELSE ${conversations.userLow} END))`,
+  );
 
 /** The pair's direct conversation, locked for the rest of the transaction; undefined if none yet. */
 export async function findDirectForUpdate(
@@ -46,7 +62,7 @@ export async function updateRetention(db: Db, id: string, set: RetentionColumns)
   return row!;
 }
 
-/** A conversation the user is a party of. */
+/** A conversation the user is a party of and may see (`partyOf`). */
 export async function findConversationOf(
   db: Db,
   id: string,
@@ -55,20 +71,15 @@ export async function findConversationOf(
   const [row] = await db
     .select()
     .from(conversations)
-    .where(
-      and(
-        eq(conversations.id, id),
-        or(eq(conversations.userLow, userId), eq(conversations.userHigh, userId)),
-      ),
-    );
+    .where(and(eq(conversations.id, id), partyOf(userId)));
   return row;
 }
 
-/** The user's conversations, newest first. */
+/** The user's conversations (those `partyOf` lets them see), newest first. */
 export async function listConversationsOf(
   db: Db,
   userId: string,
-  after: { createdAt: Date; id: string } | null,
+  after: { at: Date; id: string } | null,
   limit: number,
 ): Promise<ConversationRow[]> {
   const c = conversations;
@@ -77,10 +88,8 @@ export async function listConversationsOf(
     .from(c)
     .where(
       and(
-        or(eq(c.userLow, userId), eq(c.userHigh, userId)),
-        after
-          ? or(lt(c.createdAt, after.createdAt), and(eq(c.createdAt, after.createdAt), lt(c.id, after.id)))
-          : undefined,
+        partyOf(userId),
+        after ? or(lt(c.createdAt, after.at), and(eq(c.createdAt, after.at), lt(c.id, after.id))) : undefined,
       ),
     )
     .orderBy(desc(c.createdAt), desc(c.id))

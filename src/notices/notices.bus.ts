@@ -230,7 +230,11 @@ export class NoticeStream implements AsyncIterableIterator<StoredNotice> {
       const replayed = this.replayed.shift();
       if (replayed) return this.emit(replayed);
       if (this.replaying) {
-        const page = await readFinalAfter(this.bus.db, this.last!, REPLAY_BATCH, this.userId);
+        const from = this.last!;
+        const page = await readFinalAfter(this.bus.db, from, REPLAY_BATCH, this.userId);
+        // A prune that committed before this page was read may have deleted notices after `from`;
+        // it moved the horizon in the same transaction, so this check sees it (N1: no silent gap).
+        await assertNotExpired(this.bus.db, from);
         if (page.length < REPLAY_BATCH) this.replaying = false;
         this.replayed = page;
         continue;

@@ -1,6 +1,8 @@
+import { findRequestFor } from '../contacts/contacts.service.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { requireViewer } from '../graphql/context.js';
 import { pageSize } from '../graphql/pagination.js';
+import { findMessageFor } from '../messages/messages.service.js';
 import { listNotices, type NoticeModel, openNoticeStream, toModel } from './notices.service.js';
 import type { StoredNotice } from './notices.store.js';
 
@@ -37,14 +39,12 @@ export const noticeResolvers: Resolvers = {
   },
   FriendRequestReceived: {
     request: async (n, _a, ctx) => {
-      const { findRequestFor } = await import('../contacts/contacts.service.js');
       return findRequestFor(ctx.deps.db, requireViewer(ctx).userId, n.requestId);
     },
   },
   MessageReceived: {
     message: async (n, _a, ctx) => {
-      const { findMessageFor } = await import('../messages/messages.service.js');
-      return findMessageFor(ctx.deps.db, requireViewer(ctx).userId, n.messageId);
+      return findMessageFor(ctx.deps.db, requireViewer(ctx).userId, n.messageId, ctx.deps.clock.now());
     },
   },
 };

@@ -54,14 +54,16 @@ export async function listNotices(
   first: number,
 ): Promise<{ items: StoredNotice[]; endCursor: string; hasNextPage: boolean }> {
   const from = after ? parseCursor(after) : ORIGIN;
+  // The frontier is read before the page, so an empty page's endCursor never skips a later commit.
+  const edge = await frontier(db);
+  const page = await readFinalAfter(db, from, first + 1, userId);
+  // Checked after the page is read: a prune that committed before the read moved the horizon past
+  // `from` in the same transaction, so a page with a hole in it is never answered.
   try {
     if (after) await assertNotExpired(db, from);
   } catch (err) {
     throw asGraphqlError(err);
   }
-  // The frontier is read before the page, so an empty page's endCursor never skips a later commit.
-  const edge = await frontier(db);
-  const page = await readFinalAfter(db, from, first + 1, userId);
   const items = page.slice(0, first);
   const last = items.at(-1);
   const end = last ? last.position : page.length > first ? from : maxPosition(from, edge);

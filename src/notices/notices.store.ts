@@ -31,6 +31,26 @@ export async function insertNotices(db: Db, items: NewNotice[], at: Date): Promi
   await db.execute(sql`SELECT pg_notify(${NOTICE_CHANNEL}, '')`);
 }
 
+/**
+ * The finality horizon (DESIGN.md "The trap"), as a scalar subquery over the statement's own
+ * snapshot: every committed notice with `xid` below it is visible now, and no transaction can ever
+ * commit another one below it. It is the oldest transaction still running — except transactions
+ * positively seen connected to another database, which can never write our notices (so a long
+ * transaction elsewhere on the same server does not hold delivery back). A running transaction not
+ * found in pg_stat_activity (it just ended, or is a prepared one) still holds the horizon, so the
+ * bound is never passed early. With nothing running it is the snapshot's xmax.
+ */
+const FINAL_HORIZON = sql.raw(`(
+  WITH s AS MATERIALIZED (SELECT pg_current_snapshot() AS snap)
+  SELECT COALESCE(
+    (SELECT min(r.x) FROM s, LATERAL pg_snapshot_xip(s.snap) AS r(x)
+     WHERE NOT EXISTS (
+       SELECT 1 FROM pg_stat_activity a
+       WHERE a.backend_xid IS NOT NULL
+         AND a.backend_xid::text = (r.x::text::numeric % 4294967296)::text
+         AND a.datid IS DISTINCT FROM (SELECT oid FROM pg_database WHERE datname = current_database()))),
+    (SELECT pg_snapshot_xmax(s.snap) FROM s)))`);
+
 interface RawNotice {
   id: string;
   xid: string;
@@ -62,15 +82,17 @@ export async function readFinalAfter(
   recipientId?: string,
 ): Promise<StoredNotice[]> {
   const forRecipient =
-    recipientId === undefined ? sql`` : sql`AND recipient_ids @> ARRAY[${recipientId}]::text[]`;
+    recipientId === undefined ? sql`` : sql`AND n.recipient_ids @> ARRAY[${recipientId}]::text[]`;
   const raw = await rows<RawNotice>(
     db,
-    sql`SELECT id::text, xid::text, recipient_ids, kind, payload, at
-        FROM notices
-        WHERE (xid, id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
-          AND xid < pg_snapshot_xmin(pg_current_snapshot())
+    // ORDER BY names the table's columns: a bare `xid, id` would sort the text output columns of
+    // the same names ("10" before "9"), out of position order.
+    sql`SELECT n.id::text AS id, n.xid::text AS xid, n.recipient_ids, n.kind, n.payload, n.at
+        FROM notices n
+        WHERE (n.xid, n.id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
+          AND n.xid < ${FINAL_HORIZON}
           ${forRecipient}
-        ORDER BY xid, id
+        ORDER BY n.xid, n.id
         LIMIT ${limit}`,
   );
   return raw.map(toStored);
@@ -83,17 +105,25 @@ export async function hasPendingAfter(db: Db, after: Position): Promise<boolean>
     sql`SELECT EXISTS (
           SELECT 1 FROM notices
           WHERE (xid, id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
-            AND xid >= pg_snapshot_xmin(pg_current_snapshot())) AS pending`,
+            AND xid >= ${FINAL_HORIZON}) AS pending`,
   );
   return r?.pending === true;
 }
 
-/** A position every notice committed from now on will be after: `(xmin, 0)`. */
-export async function frontier(db: Db): Promise<Position> {
-  const [r] = await rows<{ xmin: string }>(
+/** How many committed notices (for one recipient, or all) are not final yet. */
+export async function countPending(db: Db, recipientId?: string): Promise<number> {
+  const forRecipient =
+    recipientId === undefined ? sql`` : sql`AND recipient_ids @> ARRAY[${recipientId}]::text[]`;
+  const [r] = await rows<{ n: number }>(
     db,
-    sql`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`,
+    sql`SELECT count(*)::int AS n FROM notices WHERE xid >= ${FINAL_HORIZON} ${forRecipient}`,
   );
+  return r?.n ?? 0;
+}
+
+/** A position every notice committed from now on will be after: `(horizon, 0)`. */
+export async function frontier(db: Db): Promise<Position> {
+  const [r] = await rows<{ xmin: string }>(db, sql`SELECT ${FINAL_HORIZON}::text AS xmin`);
   return { xid: BigInt(r!.xmin), id: 0n };
 }
 
@@ -117,7 +147,7 @@ export async function pruneBatch(db: Db, cutoff: Date, batch: number, now: Date)
           DELETE FROM notices WHERE id IN (
             SELECT id FROM notices
             WHERE at < ${cutoff.toISOString()}::timestamptz
-              AND xid < pg_snapshot_xmin(pg_current_snapshot())
+              AND xid < ${FINAL_HORIZON}
             ORDER BY xid, id LIMIT ${batch})
           RETURNING xid, id),
         top AS (SELECT xid, id FROM d ORDER BY xid DESC, id DESC LIMIT 1),

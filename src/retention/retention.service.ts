@@ -3,13 +3,8 @@ import { retentionOf } from '../contacts/contacts.rules.js';
 import { readPair } from '../contacts/contacts.service.js';
 import type { Deps } from '../graphql/context.js';
 import { ok, type Result, refuse } from '../graphql/errors.js';
-import { getConversation, peerOf } from '../messages/messages.service.js';
-import {
-  countMessages,
-  deleteMessages,
-  lockDueConversations,
-  updateRetention,
-} from '../messages/messages.store.js';
+import { getConversation, peerOf, readableCount } from '../messages/messages.service.js';
+import { deleteMessages, lockDueConversations, updateRetention } from '../messages/messages.store.js';
 import { pruneNotices, publish } from '../notices/notices.service.js';
 import type { RetentionView } from './retention.rules.js';
 
@@ -22,8 +17,9 @@ export async function retentionStatus(
   const conversation = await getConversation(deps.db, viewer.userId, conversationId);
   if (!conversation) return refuse('NOT_FOUND', 'No such conversation.', ['conversationId']);
   const { pair } = await readPair(deps.db, viewer.userId, peerOf(conversation, viewer.userId));
-  const visibleMessages = await countMessages(deps.db, conversation.id);
-  return ok({ ...retentionOf(pair, deps.clock.now()), conversationId: conversation.id, visibleMessages });
+  const now = deps.clock.now();
+  const visibleMessages = await readableCount(deps.db, conversation, now);
+  return ok({ ...retentionOf(pair, now), conversationId: conversation.id, visibleMessages });
 }
 
 export interface SweepCounts {
@@ -55,7 +51,7 @@ export async function runSweep(deps: Deps): Promise<SweepCounts> {
         await updateRetention(tx, c.id, {
           mutualSince: c.mutualSince,
           purgeAt: null,
-          purgedAt: now,
+          purgedAt: c.purgeAt ?? now, // R3: purged as of purgeAt; the sweep only deletes the rows
           purgedBy: 'R3',
         });
         await publish(

@@ -132,11 +132,15 @@ export async function startTestApp(
   };
 }
 
-/** Collects what a subscription sends; `take(n)` resolves with the first `n` results. */
+/**
+ * Collects what a subscription sends; `take(n)` resolves with the first `n` results. A wait fails
+ * after `timeoutMs` (default 30 s).
+ */
 export function collect<T = Record<string, unknown>>(
   client: Client,
   query: string,
   variables: Record<string, unknown> = {},
+  opts: { timeoutMs?: number } = {},
 ) {
   const results: { data?: T; errors?: GraphQLResponse['errors'] }[] = [];
   let error: unknown;
@@ -163,7 +167,7 @@ export function collect<T = Record<string, unknown>>(
     },
   );
   const until = async (cond: () => boolean, what: string) => {
-    const deadline = systemClock.now().getTime() + 30_000;
+    const deadline = systemClock.now().getTime() + (opts.timeoutMs ?? 30_000);
     while (!cond()) {
       if (error || completed) break;
       if (systemClock.now().getTime() > deadline) throw new Error(`timed out waiting for ${what}`);

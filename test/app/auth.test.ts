@@ -1,0 +1,150 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signToken } from '../../src/auth.js';
+import { rows } from '../../src/db/client.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { eventually, nextClose } from '../support/notices.js';
+import { collect, startTestApp, type TestApp } from '../support/server.js';
+
+const HOUR_AGO = () => new Date(Date.now() - 3600_000);
+
+describe('authentication (API.md: Identity)', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase('pg');
+    t = await startTestApp(db.handle);
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await db?.drop();
+  });
+
+  describe('over HTTP', () => {
+    it('a valid bearer token identifies the viewer as its sub', async () => {
+      const r = await t.http<{ me: { id: string } }>('{ me { id } }', {}, await t.token('alice'));
+      expect(r.status).toBe(200);
+      expect(r.errors).toBeUndefined();
+      expect(r.data?.me.id).toBe('alice');
+    });
+
+    it('without a token, me is refused with UNAUTHENTICATED while now needs no token', async () => {
+      const me = await t.http('{ me { id } }');
+      expect(me.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(me.data ?? null).toBeNull();
+      const now = await t.http<{ now: string }>('{ now }');
+      expect(now.errors).toBeUndefined();
+      expect(typeof now.data?.now).toBe('string');
+    });
+
+    it('a token signed with another secret is refused with HTTP 401 and UNAUTHENTICATED', async () => {
+      const forged = await signToken('another-secret-that-is-at-least-32-characters', {
+        userId: 'mallory',
+        ttlSeconds: 3600,
+        now: new Date(),
+      });
+      const r = await t.http('{ now }', {}, forged);
+      expect(r.status).toBe(401);
+      expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(r.data ?? null).toBeNull();
+    });
+
+    it('a garbage token is refused with HTTP 401 and UNAUTHENTICATED', async () => {
+      const r = await t.http('{ now }', {}, 'not-a-jwt');
+      expect(r.status).toBe(401);
+      expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    });
+
+    it('an expired token is refused with HTTP 401 and UNAUTHENTICATED', async () => {
+      const expired = await t.token('alice', { ttlSeconds: 60, now: HOUR_AGO() });
+      const r = await t.http('{ me { id } }', {}, expired);
+      expect(r.status).toBe(401);
+      expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(JSON.stringify(r)).not.toMatch(/\n\s+at /);
+    });
+  });
+
+  describe('over graphql-ws', () => {
+    it('a valid token in connectionParams opens a socket that answers me', async () => {
+      const client = t.ws(await t.token('bob'));
+      const q = collect<{ me: { id: string } }>(client, '{ me { id } }');
+      const [r] = await q.take(1);
+      expect(r?.errors).toBeUndefined();
+      expect(r?.data?.me.id).toBe('bob');
+      await client.dispose();
+    });
+
+    it('a socket without a token is closed with 4403', async () => {
+      const client = t.ws(undefined);
+      expect((await nextClose(client)).code).toBe(4403);
+    });
+
+    it('a socket with a bad token is closed with 4403', async () => {
+      const client = t.ws('not-a-jwt');
+      expect((await nextClose(client)).code).toBe(4403);
+    });
+
+    it('a socket with an expired token is closed with 4403', async () => {
+      const client = t.ws(await t.token('bob', { ttlSeconds: 60, now: HOUR_AGO() }));
+      expect((await nextClose(client)).code).toBe(4403);
+    });
+
+    it('a socket is closed with 4403 when its token expires while it is connected', async () => {
+      const client = t.ws(await t.token('carol', { ttlSeconds: 2 }));
+      const closed = nextClose(client);
+      // The socket is accepted first: a query answers while the token is still valid.
+      const [r] = await collect<{ me: { id: string } }>(client, '{ me { id } }').take(1);
+      expect(r?.data?.me.id).toBe('carol');
+      const sub = collect(client, 'subscription { notices { cursor } }');
+      await t.waitForStreams(1);
+      expect(await closed).toMatchObject({ code: 4403 });
+      // The subscription's stream is released with the socket.
+      await sub.settle().catch(() => {});
+      await eventually(() => t.app.deps.bus.streamCount === 0, 'the stream to be released');
+    });
+  });
+
+  describe('just-in-time users', () => {
+    const userRow = async (id: string) =>
+      rows<{ id: string; name: string }>(db.handle.db, sql`SELECT id, name FROM users WHERE id = ${id}`);
+
+    it('a user row is created on first sight over HTTP, with the name claim as display name', async () => {
+      expect(await userRow('dora')).toEqual([]);
+      const token = await t.token('dora', { name: 'Dora Explorer' });
+      const r = await t.http<{ me: { id: string; name: string } }>('{ me { id name } }', {}, token);
+      expect(r.data?.me).toEqual({ id: 'dora', name: 'Dora Explorer' });
+      expect(await userRow('dora')).toEqual([{ id: 'dora', name: 'Dora Explorer' }]);
+    });
+
+    it('a user row is created on first sight over graphql-ws too', async () => {
+      expect(await userRow('eve')).toEqual([]);
+      const client = t.ws(await t.token('eve', { name: 'Eve Online' }));
+      const [r] = await collect<{ me: { name: string } }>(client, '{ me { name } }').take(1);
+      expect(r?.data?.me.name).toBe('Eve Online');
+      expect(await userRow('eve')).toEqual([{ id: 'eve', name: 'Eve Online' }]);
+      await client.dispose();
+    });
+
+    it('a user first seen without a name claim is named by their id', async () => {
+      const r = await t.http<{ me: { name: string } }>('{ me { name } }', {}, await t.token('frank'));
+      expect(r.data?.me.name).toBe('frank');
+      expect(await userRow('frank')).toEqual([{ id: 'frank', name: 'frank' }]);
+    });
+
+    it('a later token with another name does not rename an existing user', async () => {
+      await t.http('{ me { id } }', {}, await t.token('gina', { name: 'Gina' }));
+      // A second instance has not seen gina: it must not overwrite the row either.
+      const other = await startTestApp(db.handle);
+      try {
+        const r = await other.http<{ me: { name: string } }>(
+          '{ me { name } }',
+          {},
+          await other.token('gina', { name: 'Impostor' }),
+        );
+        expect(r.data?.me.name).toBe('Gina');
+      } finally {
+        await other.stop();
+      }
+    });
+  });
+});

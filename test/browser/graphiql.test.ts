@@ -1,0 +1,228 @@
+// Drives the offline GraphiQL page (scripts/build-graphiql.mjs → .graphiql/) in headless Chromium:
+// it loads from this server alone, runs a query with the Authorization header from the header editor,
+// and runs a subscription over graphql-ws that receives a notice published on the database.
+// Set GRAPHIQL_SCREENSHOTS=<dir> to keep a screenshot of each test's page there.
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { publish } from '../../src/notices/notices.service.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { startTestApp, type TestApp } from '../support/server.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = process.env.GRAPHIQL_SCREENSHOTS;
+/** Generous: a cold page parses ~5 MB of JavaScript and starts Monaco workers. */
+const WAIT_MS = 30_000;
+
+const QUERY_EDITOR = '.graphiql-query-editor .monaco-editor';
+const HEADERS_TAB = '.graphiql-editor-tools button[data-name="headers"]';
+const HEADERS_EDITOR = 'section.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor';
+const ACTIVE_TAB_NAME = '.graphiql-tab[aria-selected="true"] .graphiql-tab-button';
+const RESULT_LINES = '.graphiql-response .result-window .view-lines';
+
+/** Monaco renders spaces as U+00A0. */
+const plain = (s: string | null): string => (s ?? '').replaceAll('\u00a0', ' ');
+
+/** Polls `read` until `ok` holds for its value (or fails after `WAIT_MS`, naming `what` and the last value). */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const textOf = async (locator: Locator): Promise<string> => plain(await locator.textContent());
+
+/** The result pane as JSON: Monaco's line elements sorted by their position (DOM order is not line order). */
+async function resultJson(page: Page): Promise<unknown> {
+  const lines = await page.locator(`${RESULT_LINES} .view-line`).evaluateAll((els) =>
+    // (The test's tsconfig has no DOM lib: the element is typed structurally.)
+    els.map((el) => {
+      const line = el as unknown as { style: { top: string }; textContent: string | null };
+      return { top: Number.parseFloat(line.style.top), text: line.textContent ?? '' };
+    }),
+  );
+  const text = lines
+    .sort((a, b) => a.top - b.top)
+    .map((l) => plain(l.text))
+    .join('\n');
+  return JSON.parse(text);
+}
+
+/** Replaces a Monaco editor's whole text (insertText, not typing: Monaco would auto-close brackets). */
+async function setEditorText(page: Page, editor: Locator, text: string): Promise<void> {
+  await editor.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(text);
+  // Compared without whitespace: Monaco renders spaces as U+00A0 and the text is one short line here.
+  const squash = (s: string) => s.replace(/\s+/g, '');
+  await until(
+    () => textOf(editor.locator('.view-lines')),
+    (t) => squash(t) === squash(text),
+    'the editor to show the new text',
+  );
+}
+
+describe('GraphiQL in a browser', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let browser: Browser;
+  let context: BrowserContext | undefined;
+  /** Every URL the page requested (HTTP and WebSocket), for the "nothing from another host" check. */
+  let requested: string[] = [];
+  let pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    // A no-op when .graphiql/ is up to date; rejects (with the build's output) when the build fails.
+    await promisify(execFile)(process.execPath, ['scripts/build-graphiql.mjs'], { cwd: ROOT });
+    db = await createTestDatabase('pg');
+    t = await startTestApp(db.handle);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 180_000);
+
+  afterEach(async (ctx) => {
+    const page = context?.pages()[0];
+    if (SCREENSHOTS && page) {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    }
+    await context?.close();
+    context = undefined;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.stop();
+    await db?.drop();
+  });
+
+  /** A fresh browser context on GraphiQL, loaded, with `Authorization: Bearer <token>` in the header editor. */
+  async function openGraphiql(token: string): Promise<Page> {
+    requested = [];
+    pageErrors = [];
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context.on('request', (req) => {
+      requested.push(req.url());
+    });
+    const page = await context.newPage();
+    page.on('websocket', (ws) => {
+      requested.push(ws.url());
+    });
+    page.on('pageerror', (err) => {
+      pageErrors.push(err.message);
+    });
+    const res = await page.goto(`${t.url}/graphql`);
+    expect(res?.status()).toBe(200);
+    expect(res?.headers()['content-type']).toMatch(/^text\/html/);
+
+    await until(
+      () => page.locator(`${QUERY_EDITOR} .view-lines`).textContent({ timeout: WAIT_MS }).then(plain),
+      (text) => text.includes('query Me'),
+      'the default query in the operation editor',
+    );
+
+    const headersTab = page.locator(HEADERS_TAB);
+    if (!((await headersTab.getAttribute('class')) ?? '').split(/\s+/).includes('active'))
+      await headersTab.click();
+    await setEditorText(
+      page,
+      page.locator(HEADERS_EDITOR),
+      JSON.stringify({ Authorization: `Bearer ${token}` }),
+    );
+    return page;
+  }
+
+  /** Puts `query` in the operation editor and runs it once the active tab has taken its operation name. */
+  async function run(page: Page, query: string, operationName: string): Promise<void> {
+    await setEditorText(page, page.locator(QUERY_EDITOR), query);
+    await until(
+      () => textOf(page.locator(ACTIVE_TAB_NAME)),
+      (name) => name.includes(operationName),
+      `the active tab to be named ${operationName}`,
+    );
+    await page.locator('button.graphiql-execute-button').click();
+  }
+
+  /** Hosts other than the app's own (127.0.0.1) that the page contacted. */
+  const foreign = () =>
+    requested.filter((u) => !/^(data|blob):/.test(u) && new URL(u).hostname !== '127.0.0.1');
+
+  it('loads from this server alone and runs a query with the header editor’s token', async () => {
+    const token = await t.token('alice');
+    const page = await openGraphiql(token);
+    await run(page, 'query Me { me { id } }', 'Me');
+
+    await until(
+      () => textOf(page.locator(RESULT_LINES)),
+      (text) => text.includes('"alice"') || text.includes('"errors"'),
+      'the query result',
+    );
+    expect(await resultJson(page)).toEqual({ data: { me: { id: 'alice' } } });
+
+    // The page, its stylesheet, fonts, script and Monaco workers all came from the app.
+    expect(requested.some((u) => u.endsWith('/graphiql/graphiql.js'))).toBe(true);
+    expect(requested.some((u) => u.endsWith('/graphql'))).toBe(true);
+    expect(foreign()).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('runs a subscription over graphql-ws that shows a notice published for the viewer', async () => {
+    const user = 'carol';
+    const token = await t.token(user);
+    const page = await openGraphiql(token);
+    const before = t.app.deps.bus.streamCount;
+    await run(
+      page,
+      'subscription Live { notices { cursor __typename ... on ContactRemovedYou { byUserId } } }',
+      'Live',
+    );
+
+    // The server has registered the subscription: anything committed from now on reaches it live.
+    await t.waitForStreams(before + 1);
+    await db.handle.db.transaction((tx) =>
+      publish(
+        tx,
+        [{ recipientIds: [user], kind: 'ContactRemovedYou', payload: { byUserId: 'bob' } }],
+        new Date(),
+      ),
+    );
+
+    await until(
+      () => textOf(page.locator(RESULT_LINES)),
+      (text) => text.includes('ContactRemovedYou') || text.includes('"errors"'),
+      'the notice in the result pane',
+    );
+    const result = (await resultJson(page)) as { data?: { notices?: { cursor?: unknown } } };
+    expect(result).toMatchObject({ data: { notices: { __typename: 'ContactRemovedYou', byUserId: 'bob' } } });
+    expect(typeof result.data?.notices?.cursor).toBe('string');
+
+    // The socket went to this server, carrying the header editor's token (the server accepted it).
+    expect(requested.some((u) => u.startsWith(`${t.url.replace('http', 'ws')}/graphql`))).toBe(true);
+    expect(foreign()).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -46,21 +46,6 @@ export interface App {
   readonly httpServer: Server;
 }
 
-/**
- * An error raised while executing a field (it has a `path`) that carries none of our codes is a
- * fault, even when graphql-js raised it as a GraphQLError (an abstract type resolved to an unknown
- * type, …): over HTTP Apollo codes it INTERNAL_SERVER_ERROR; graphql-ws needs this said.
- */
-const isFieldFault = (e: FormattedError): boolean =>
-  e.path !== undefined && typeof e.extensions?.code !== 'string';
-
-/** A fault as the client sees it: message hidden, the request id the log line carries. */
-const hiddenFault = (e: FormattedError, requestId: string): FormattedError => ({
-  message: 'Internal server error',
-  ...(e.path ? { path: e.path } : {}),
-  extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
-});
-
 /** Users seen by this process, so first-sight creation costs one INSERT per user per process. */
 const SEEN_USERS_MAX = 100_000;
 
@@ -253,7 +238,11 @@ export function createApp(opts: AppOptions): App {
       // graphql-ws bypasses Apollo: the same validation rules (depth) apply here.
       validate: (s, doc) => validate(s, doc, rules),
       onConnect: async (ctx) => {
-        if (stopping) return false;
+        if (stopping) {
+          // Going away, not forbidden: the client should reconnect (to another instance), not drop its token.
+          ctx.extra.socket.close(1001, 'Going away');
+          return false;
+        }
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         if (typeof raw !== 'string') return false;
         const auth = await authenticate(raw, config.jwtSecret, systemClock.now());
@@ -282,10 +271,7 @@ export function createApp(opts: AppOptions): App {
           ...result,
           errors: result.errors.map((e) => {
             const formatted = e.toJSON() as FormattedError;
-            if (isFieldFault(formatted) || !isExposed(formatted, e)) {
-              logFault(e.originalError ?? e, requestId);
-              return hiddenFault(formatted, requestId);
-            }
+            if (!isExposed(formatted, e)) logFault(e.originalError ?? e, requestId);
             return maskError(formatted, e, requestId);
           }),
         } as never;

@@ -1,4 +1,7 @@
+import { webcrypto } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
+
+type CryptoKey = webcrypto.CryptoKey;
 
 /** Who is asking: from a verified bearer token. */
 export interface Viewer {
@@ -16,6 +19,23 @@ export interface Viewer {
 export type AuthResult = { ok: true; viewer: Viewer } | { ok: false; reason: string };
 
 const ALG = 'HS256';
+
+/** HMAC keys by secret: importing the key on every request would cost more than verifying. */
+const keys = new Map<string, Promise<CryptoKey>>();
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = webcrypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
+    keys.set(secret, key);
+  }
+  return key;
+}
 const MAX_USER_ID = 128;
 
 /** Verifies an `Authorization` value (`Bearer <jwt>`, or the bare JWT) against the secret. */
@@ -23,7 +43,7 @@ export async function authenticate(authorization: string, secret: string, now: D
   const token = authorization.replace(/^Bearer\s+/i, '').trim();
   if (!token) return { ok: false, reason: 'Empty token.' };
   try {
-    const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+    const { payload } = await jwtVerify(token, await hmacKey(secret), {
       algorithms: [ALG],
       currentDate: now,
       requiredClaims: ['sub'],
@@ -68,7 +88,7 @@ export async function signToken(secret: string, o: TokenOptions): Promise<string
     .setSubject(o.userId)
     .setIssuedAt(iat)
     .setExpirationTime(iat + o.ttlSeconds);
-  return jwt.sign(new TextEncoder().encode(secret));
+  return jwt.sign(await hmacKey(secret));
 }
 
 /** Parses `90s`, `15m`, `1h`, `7d` (or plain seconds) into seconds; null when malformed. */

@@ -66,9 +66,12 @@ export interface FormattedError {
 export function isExposed(formatted: FormattedError, original: unknown): boolean {
   const code = formatted.extensions?.code;
   if (typeof code === 'string') return EXPOSED_CODES.has(code);
-  // graphql-js's own errors (validation, variable coercion) have no cause of ours behind them.
+  // graphql-js's own request errors (parse, validation, variable coercion) have no cause of ours
+  // behind them and no path; an uncoded error raised while executing a field (it has a path: an
+  // abstract type resolved to an unknown type, a null in a non-null field) is a fault.
   return (
     original instanceof GraphQLError &&
+    formatted.path === undefined &&
     (original.originalError === undefined || original.originalError instanceof GraphQLError)
   );
 }

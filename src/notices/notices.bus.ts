@@ -107,8 +107,10 @@ export class NoticeBus {
   }
 
   private async poll(): Promise<void> {
+    let delivered = 0;
     for (;;) {
-      const batch = await readFinalAfter(this.db, this.position, FEED_BATCH);
+      const { items: batch } = await readFinalAfter(this.db, this.position, FEED_BATCH);
+      delivered += batch.length;
       for (const n of batch) {
         this.position = n.position;
         for (const r of n.recipientIds) {
@@ -118,6 +120,8 @@ export class NoticeBus {
       }
       if (batch.length < FEED_BATCH) break;
     }
+    // Back off only while stalled behind an older transaction; progress starts the back-off afresh.
+    if (delivered > 0) this.retry = 0;
     if (await hasPendingAfter(this.db, this.position)) this.scheduleRetry();
     else this.retry = 0;
   }
@@ -137,7 +141,8 @@ export class NoticeBus {
    * Throws `StreamError('CURSOR_EXPIRED')` when `after` is older than what is kept.
    */
   async open(userId: string, after: Position | null): Promise<NoticeStream> {
-    const stream = new NoticeStream(this, userId, after);
+    // Everything up to the feed's position is final; replay reads at least that far.
+    const stream = new NoticeStream(this, userId, after, this.position);
     const set = this.subscribers.get(userId) ?? new Set<NoticeStream>();
     this.subscribers.set(userId, set);
     set.add(stream);
@@ -194,6 +199,8 @@ export class NoticeStream implements AsyncIterableIterator<StoredNotice> {
     private readonly bus: NoticeBus,
     readonly userId: string,
     after: Position | null,
+    /** The feed's position when this stream registered: what the feed handed out before it. */
+    private readonly settled: Position,
   ) {
     this.last = after;
     this.replaying = after !== null;
@@ -231,7 +238,15 @@ export class NoticeStream implements AsyncIterableIterator<StoredNotice> {
       if (replayed) return this.emit(replayed);
       if (this.replaying) {
         const from = this.last!;
-        const page = await readFinalAfter(this.bus.db, from, REPLAY_BATCH, this.userId);
+        // Up to `settled` the feed already delivered (to others, not to this stream): replay must
+        // cover it even if this read's horizon is more cautious; past it, live delivery takes over.
+        const { items: page } = await readFinalAfter(
+          this.bus.db,
+          from,
+          REPLAY_BATCH,
+          this.userId,
+          this.settled,
+        );
         // A prune that committed before this page was read may have deleted notices after `from`;
         // it moved the horizon in the same transaction, so this check sees it (N1: no silent gap).
         await assertNotExpired(this.bus.db, from);

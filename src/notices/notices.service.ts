@@ -3,7 +3,6 @@ import { graphqlError } from '../graphql/errors.js';
 import { assertNotExpired, type NoticeBus, type NoticeStream, StreamError } from './notices.bus.js';
 import { decodeCursor, encodeCursor, ORIGIN, type Position } from './notices.position.js';
 import {
-  frontier,
   insertNotices,
   type NewNotice,
   pruneBatch,
@@ -54,9 +53,8 @@ export async function listNotices(
   first: number,
 ): Promise<{ items: StoredNotice[]; endCursor: string; hasNextPage: boolean }> {
   const from = after ? parseCursor(after) : ORIGIN;
-  // The frontier is read before the page, so an empty page's endCursor never skips a later commit.
-  const edge = await frontier(db);
-  const page = await readFinalAfter(db, from, first + 1, userId);
+  // Page and frontier come from one statement: an empty page's endCursor never skips a notice.
+  const { items: page, frontier: edge } = await readFinalAfter(db, from, first + 1, userId);
   // Checked after the page is read: a prune that committed before the read moved the horizon past
   // `from` in the same transaction, so a page with a hole in it is never answered.
   try {

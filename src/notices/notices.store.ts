@@ -70,32 +70,47 @@ function toStored(r: RawNotice): StoredNotice {
   };
 }
 
+/** A page of final notices and the horizon it was read under. */
+export interface FinalPage {
+  items: StoredNotice[];
+  /** `(horizon, 0)`: every notice committed later lands after it; nothing final is missing below it. */
+  frontier: Position;
+}
+
 /**
- * Notices after `after`, in position order, that are final: written by a transaction older than
- * every transaction still running, so nothing can ever commit before them. Optionally only those
- * for one recipient.
+ * Notices after `after`, in position order, that are final: below the horizon (`FINAL_HORIZON`),
+ * or at or before `settled` — a position some reader already found final, which stays final even
+ * when a later horizon estimate is more cautious. Optionally only those for one recipient. The
+ * page and the frontier come from one statement, so an empty page never hides a notice below it.
  */
 export async function readFinalAfter(
   db: Db,
   after: Position,
   limit: number,
   recipientId?: string,
-): Promise<StoredNotice[]> {
+  settled?: Position,
+): Promise<FinalPage> {
   const forRecipient =
     recipientId === undefined ? sql`` : sql`AND n.recipient_ids @> ARRAY[${recipientId}]::text[]`;
-  const raw = await rows<RawNotice>(
+  const isSettled = settled
+    ? sql`OR (n.xid, n.id) <= (${settled.xid.toString()}::xid8, ${settled.id.toString()}::bigint)`
+    : sql``;
+  const raw = await rows<RawNotice & { horizon: string }>(
     db,
     // ORDER BY names the table's columns: a bare `xid, id` would sort the text output columns of
     // the same names ("10" before "9"), out of position order.
-    sql`SELECT n.id::text AS id, n.xid::text AS xid, n.recipient_ids, n.kind, n.payload, n.at
-        FROM notices n
-        WHERE (n.xid, n.id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
-          AND n.xid < ${FINAL_HORIZON}
-          ${forRecipient}
-        ORDER BY n.xid, n.id
-        LIMIT ${limit}`,
+    sql`WITH h AS MATERIALIZED (SELECT ${FINAL_HORIZON} AS h)
+        SELECT h.h::text AS horizon, p.* FROM h LEFT JOIN LATERAL (
+          SELECT n.id::text AS id, n.xid::text AS xid, n.recipient_ids, n.kind, n.payload, n.at
+          FROM notices n
+          WHERE (n.xid, n.id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
+            AND (n.xid < h.h ${isSettled})
+            ${forRecipient}
+          ORDER BY n.xid, n.id
+          LIMIT ${limit}) p ON true`,
   );
-  return raw.map(toStored);
+  const horizon = BigInt(raw[0]!.horizon);
+  return { items: raw.filter((r) => r.id !== null).map(toStored), frontier: { xid: horizon, id: 0n } };
 }
 
 /** True when some committed notice after `after` is not final yet (an older transaction still runs). */

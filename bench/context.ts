@@ -1,0 +1,66 @@
+import { signToken } from '../src/auth.js';
+import { systemClock } from '../src/clock.js';
+import { TEST_SECRET } from '../test/support/server.js';
+import { Child, type ChildMode, type ChildStats } from './child.js';
+import type { BenchDatabase } from './db.js';
+import { machineCpu } from './stats.js';
+
+export interface BenchContext {
+  /** Measured seconds per side (BENCH_SECONDS). */
+  seconds: number;
+  /** Untimed warm-up per side before the measured run. */
+  warmSeconds: number;
+  /** Subscribers in scenario (b) (BENCH_SUBSCRIBERS). */
+  subscribers: number;
+  /** Notices per second in (b) (BENCH_NOTICE_RATE, 200). */
+  noticeRate: number;
+  /** Longest wait for (b)'s deliveries after the last publish (BENCH_DRAIN_SECONDS). */
+  drainSeconds: number;
+  db: BenchDatabase;
+  /** Extra node flags for server children (BENCH_CPU_PROF=1 adds --cpu-prof). */
+  childExecArgv: string[];
+  log(msg: string): void;
+}
+
+/** A token ties accepts (HS256 with the test secret the ties child uses). */
+export const tokenFor = (userId: string, ttlSeconds = 3600): Promise<string> =>
+  signToken(TEST_SECRET, { userId, ttlSeconds, now: systemClock.now() });
+
+/** What a server child spent over a measured window. */
+export interface Usage {
+  /** CPU of the server process, in cores (1.0 = one core busy). */
+  serverCores: number;
+  /** Whole machine busy fraction (all cores, every process: Postgres, the client, other users). */
+  machineBusy: number;
+  /** Client (this process) event-loop utilisation. */
+  clientElu: number;
+  /** CPU of this process (the load generator; for a floor, the floor itself), in cores. */
+  clientCores: number;
+}
+
+/** Starts measuring a window; `end()` returns the usage since. */
+export async function window(child: Child | undefined): Promise<{ end(): Promise<Usage> }> {
+  const before: ChildStats | undefined = child ? await child.stats() : undefined;
+  const cpu = machineCpu();
+  const elu = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  return {
+    async end() {
+      const wall = performance.now() - t0;
+      const after = child ? await child.stats() : undefined;
+      return {
+        serverCores: before && after ? (after.cpuMicros - before.cpuMicros) / 1000 / wall : Number.NaN,
+        machineBusy: cpu(),
+        clientElu: performance.eventLoopUtilization(elu).utilization,
+        clientCores: (() => {
+          const c = process.cpuUsage(cpu0);
+          return (c.user + c.system) / 1000 / wall;
+        })(),
+      };
+    },
+  };
+}
+
+export const startChild = (ctx: BenchContext, mode: ChildMode): Promise<Child> =>
+  Child.start(mode, mode === 'ties' ? [ctx.db.url] : [], ctx.childExecArgv);

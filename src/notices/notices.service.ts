@@ -31,9 +31,19 @@ export interface NoticeModel {
   [field: string]: unknown;
 }
 
+/**
+ * The GraphQL parent of a notice. The feed hands one stored notice to every recipient's stream, so
+ * the model is built once and shared (it is the same for every recipient; viewer-dependent fields
+ * are resolved from the context).
+ */
 export function toModel(n: StoredNotice): NoticeModel {
-  return { ...n.payload, __typename: n.kind, cursor: encodeCursor(n.position), at: n.at };
+  const cached = models.get(n);
+  if (cached) return cached;
+  const model = { ...n.payload, __typename: n.kind, cursor: encodeCursor(n.position), at: n.at };
+  models.set(n, model);
+  return model;
 }
+const models = new WeakMap<StoredNotice, NoticeModel>();
 
 /** Decodes a client cursor; BAD_USER_INPUT when it is not one of ours. */
 export function parseCursor(cursor: string): Position {

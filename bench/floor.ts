@@ -172,22 +172,20 @@ export async function floorCycle(pool: pg.Pool, a: string, b: string): Promise<v
   await floorDelete(pool, b, a, true);
 }
 
-/** retentionStatus's reads: the conversation, both entries, the conversation by pair, the count. */
+/** retentionStatus's read: the conversation (for a party with an entry), both entries and the count, in one statement — as `loadRetentionFacts`. */
 export async function floorRetention(pool: pg.Pool, viewer: string, conversationId: string): Promise<void> {
-  const conv = await pool.query<{ user_low: string; user_high: string }>(SQL.convOf, [
-    conversationId,
-    viewer,
-    viewer,
-    viewer,
-    viewer,
-  ]);
-  const row = conv.rows[0];
-  if (!row) throw new Error('no such conversation');
-  const peer = row.user_low === viewer ? row.user_high : row.user_low;
-  await pool.query(SQL.entries, [viewer, peer, peer, viewer]);
-  const [low, high] = ordered(viewer, peer);
-  await pool.query(SQL.convByPair, [low, high]);
-  await pool.query(SQL.countMessages, [conversationId]);
+  const r = await pool.query(
+    `select c.*, row_to_json(mine) as mine, row_to_json(theirs) as theirs,
+            (select count(*)::int from messages m where m.conversation_id = c.id) as stored_messages
+     from conversations c
+     join contact_entries mine on mine.owner_id = $2
+       and mine.peer_id = case when c.user_low = $2 then c.user_high else c.user_low end
+     left join contact_entries theirs on theirs.peer_id = $2
+       and theirs.owner_id = case when c.user_low = $2 then c.user_high else c.user_low end
+     where c.id = $1 and c.kind = 'DIRECT' and (c.user_low = $2 or c.user_high = $2)`,
+    [conversationId, viewer],
+  );
+  if (!r.rows[0]) throw new Error('no such conversation');
 }
 
 /** Users `<prefix><k>a` and `<prefix><k>b` for k < pairs, in one statement. */

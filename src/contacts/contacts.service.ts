@@ -72,7 +72,7 @@ interface Locked {
   now: Date;
 }
 
-const factsOf = (c: ConversationRow | undefined): ConversationFacts =>
+export const factsOf = (c: ConversationRow | undefined): ConversationFacts =>
   c
     ? {
         mutualSince: c.mutualSince,

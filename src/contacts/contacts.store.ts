@@ -31,7 +31,7 @@ export async function lockPair(tx: Db, a: string, b: string, mode: 'exclusive' |
   else await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
 }
 
-const toEntry = (r: ContactEntryRow | undefined): Entry | null =>
+export const toEntry = (r: ContactEntryRow | null | undefined): Entry | null =>
   r ? { state: r.state, since: r.since, stateBeforeBlock: r.stateBeforeBlock } : null;
 
 /** Both directed entries of a pair: `a → b` and `b → a`. */

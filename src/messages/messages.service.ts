@@ -8,7 +8,6 @@ import { ok, type Result, refuse } from '../graphql/errors.js';
 import { publish } from '../notices/notices.service.js';
 import { checkBody, historyVisible } from './messages.rules.js';
 import {
-  countMessages,
   findConversationOf,
   findMessage,
   insertMessage,
@@ -85,11 +84,6 @@ export async function readableMessages(
   limit: number,
 ): Promise<MessageRow[]> {
   return historyVisible(c, now) ? listMessages(db, c.id, beforeSeq, limit) : [];
-}
-
-/** How many messages of a conversation may be read at `now` (T4 `visibleMessages`). */
-export async function readableCount(db: Db, c: ConversationRow, now: Date): Promise<number> {
-  return historyVisible(c, now) ? countMessages(db, c.id) : 0;
 }
 
 /** A message the viewer may read (a party of its conversation), or null (also once purged, R3). */

@@ -1,24 +1,33 @@
 import type { Viewer } from '../auth.js';
 import { retentionOf } from '../contacts/contacts.rules.js';
-import { readPair } from '../contacts/contacts.service.js';
+import { factsOf, isUuid } from '../contacts/contacts.service.js';
+import { toEntry } from '../contacts/contacts.store.js';
 import type { Deps } from '../graphql/context.js';
 import { ok, type Result, refuse } from '../graphql/errors.js';
-import { getConversation, peerOf, readableCount } from '../messages/messages.service.js';
+import { historyVisible } from '../messages/messages.rules.js';
 import { deleteMessages, lockDueConversations, updateRetention } from '../messages/messages.store.js';
 import { pruneNotices, publish } from '../notices/notices.service.js';
 import type { RetentionView } from './retention.rules.js';
+import { loadRetentionFacts } from './retention.store.js';
 
-/** T4: the viewer's retention status of a conversation they are a party of. */
+/** T4: the viewer's retention status of a direct conversation they are a party of (one query). */
 export async function retentionStatus(
   deps: Deps,
   viewer: Viewer,
   conversationId: string,
 ): Promise<Result<RetentionView>> {
-  const conversation = await getConversation(deps.db, viewer.userId, conversationId);
-  if (!conversation) return refuse('NOT_FOUND', 'No such conversation.', ['conversationId']);
-  const { pair } = await readPair(deps.db, viewer.userId, peerOf(conversation, viewer.userId));
+  const facts = isUuid(conversationId)
+    ? await loadRetentionFacts(deps.db, conversationId, viewer.userId)
+    : undefined;
+  if (!facts) return refuse('NOT_FOUND', 'No such conversation.', ['conversationId']);
   const now = deps.clock.now();
-  const visibleMessages = await readableCount(deps.db, conversation, now);
+  const { conversation } = facts;
+  const pair = {
+    mine: toEntry(facts.mine),
+    theirs: toEntry(facts.theirs),
+    conversation: factsOf(conversation),
+  };
+  const visibleMessages = historyVisible(conversation, now) ? facts.storedMessages : 0;
   return ok({ ...retentionOf(pair, now), conversationId: conversation.id, visibleMessages });
 }
 

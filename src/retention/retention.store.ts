@@ -1,0 +1,47 @@
+import { and, eq, or, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import { type ContactEntryRow, contactEntries } from '../contacts/contacts.tables.js';
+import type { Db } from '../db/client.js';
+import { type ConversationRow, conversations } from '../messages/messages.tables.js';
+
+export interface RetentionFacts {
+  conversation: ConversationRow;
+  mine: ContactEntryRow;
+  theirs: ContactEntryRow | null;
+  /** Message rows still stored (the rules decide how many the viewer may read). */
+  storedMessages: number;
+}
+
+/**
+ * Everything T4 needs about a direct conversation from the viewer's side, in one statement: the
+ * conversation (only for a party holding an entry about the peer, as `findConversationOf`), both
+ * entries and the stored message count.
+ */
+export async function loadRetentionFacts(
+  db: Db,
+  conversationId: string,
+  viewerId: string,
+): Promise<RetentionFacts | undefined> {
+  const c = conversations;
+  const mine = alias(contactEntries, 'mine');
+  const theirs = alias(contactEntries, 'theirs');
+  const peer = sql`CASE WHEN ${c.userLow} = ${viewerId} THEN ${c.userHigh} ELSE ${c.userLow} END`;
+  const [row] = await db
+    .select({
+      conversation: c,
+      mine,
+      theirs,
+      storedMessages: sql<number>`(SELECT count(*)::int FROM messages m WHERE m.conversation_id = ${c.id})`,
+    })
+    .from(c)
+    .innerJoin(mine, and(eq(mine.ownerId, viewerId), eq(mine.peerId, peer)))
+    .leftJoin(theirs, and(eq(theirs.ownerId, peer), eq(theirs.peerId, viewerId)))
+    .where(
+      and(
+        eq(c.id, conversationId),
+        eq(c.kind, 'DIRECT'),
+        or(eq(c.userLow, viewerId), eq(c.userHigh, viewerId)),
+      ),
+    );
+  return row;
+}

@@ -24,7 +24,7 @@ const config: CodegenConfig = {
         strictScalars: true,
         scalars: { DateTime: { input: 'string', output: 'Date | string' } },
         mappers: {
-          User: '../users/users.tables.js#UserRow',
+          User: '../users/users.tables.js#UserRef',
           Contact: '../contacts/contacts.service.js#ContactView',
           FriendRequest: '../contacts/contacts.tables.js#FriendRequestRow',
           Conversation: '../messages/messages.tables.js#ConversationRow',

@@ -69,11 +69,11 @@ export const contactResolvers: Resolvers = {
       payload(await requestDeletionProof(ctx.deps, requireViewer(ctx), input)),
   },
   Contact: {
-    user: async (c, _a, ctx) => (await ctx.loaders.user.load(c.peerId))!,
+    user: (c) => ({ id: c.peerId }),
     conversation: async (c, _a, ctx) => (await getConversation(ctx.deps.db, c.ownerId, c.conversationId))!,
   },
   FriendRequest: {
-    from: async (r, _a, ctx) => (await ctx.loaders.user.load(r.fromId))!,
-    to: async (r, _a, ctx) => (await ctx.loaders.user.load(r.toId))!,
+    from: (r) => ({ id: r.fromId }),
+    to: (r) => ({ id: r.toId }),
   },
 };

@@ -49,8 +49,7 @@ export const messageResolvers: Resolvers = {
       payload(await sendMessage(ctx.deps, requireViewer(ctx), input)),
   },
   Conversation: {
-    peer: async (c, _a, ctx) =>
-      c.kind === 'DIRECT' ? ctx.loaders.user.load(peerOf(c, requireViewer(ctx).userId)) : null,
+    peer: (c, _a, ctx) => (c.kind === 'DIRECT' ? { id: peerOf(c, requireViewer(ctx).userId) } : null),
     retention: async (c, _a, ctx) => {
       const r = await retentionStatus(ctx.deps, requireViewer(ctx), c.id);
       if (!r.ok) throw graphqlError(r.error.code, r.error.message);
@@ -59,7 +58,7 @@ export const messageResolvers: Resolvers = {
     messages: (c, args, ctx) => messagePage(ctx, c, args),
   },
   Message: {
-    sender: async (m, _a, ctx) => (await ctx.loaders.user.load(m.senderId))!,
+    sender: (m) => ({ id: m.senderId }),
     starred: () => false,
   },
 };

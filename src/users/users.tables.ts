@@ -9,3 +9,8 @@ export const users = pgTable('users', {
 });
 
 export type UserRow = typeof users.$inferSelect;
+
+/** A user as GraphQL resolves it: the id; the name is loaded (batched) only when asked for. */
+export interface UserRef {
+  id: string;
+}

@@ -1,7 +1,7 @@
 import { and, eq, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { type ContactEntryRow, contactEntries } from '../contacts/contacts.tables.js';
-import type { Db } from '../db/client.js';
+import type { Database } from '../db/client.js';
 import { type ConversationRow, conversations } from '../messages/messages.tables.js';
 
 export interface RetentionFacts {
@@ -18,15 +18,29 @@ export interface RetentionFacts {
  * entries and the stored message count.
  */
 export async function loadRetentionFacts(
-  db: Db,
+  db: Database,
   conversationId: string,
   viewerId: string,
 ): Promise<RetentionFacts | undefined> {
+  let query = prepared.get(db);
+  if (!query) {
+    query = prepareRetentionFacts(db);
+    prepared.set(db, query);
+  }
+  const [row] = await query.execute({ conversationId, viewerId });
+  return row;
+}
+
+/** The statement, built once per database (a hot read: T4 is asked for on every conversation view). */
+const prepared = new WeakMap<Database, ReturnType<typeof prepareRetentionFacts>>();
+
+function prepareRetentionFacts(db: Database) {
   const c = conversations;
   const mine = alias(contactEntries, 'mine');
   const theirs = alias(contactEntries, 'theirs');
+  const viewerId = sql.placeholder('viewerId');
   const peer = sql`CASE WHEN ${c.userLow} = ${viewerId} THEN ${c.userHigh} ELSE ${c.userLow} END`;
-  const [row] = await db
+  return db
     .select({
       conversation: c,
       mine,
@@ -38,10 +52,10 @@ export async function loadRetentionFacts(
     .leftJoin(theirs, and(eq(theirs.ownerId, peer), eq(theirs.peerId, viewerId)))
     .where(
       and(
-        eq(c.id, conversationId),
+        eq(c.id, sql.placeholder('conversationId')),
         eq(c.kind, 'DIRECT'),
         or(eq(c.userLow, viewerId), eq(c.userHigh, viewerId)),
       ),
-    );
-  return row;
+    )
+    .prepare('ties_retention_facts');
 }

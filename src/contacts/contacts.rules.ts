@@ -205,8 +205,7 @@ export function decideRequest(f: RequestFacts): RequestDecision {
   const peerBlocks = pair.theirs?.state === 'BLOCKED';
   // Crossing requests make a friendship, even when the actor's own is pending too (it was hidden
   // by a block since lifted, so the peer asked without seeing it).
-  if (f.pendingFromThem && !peerBlocks)
-    return { ok: true, kind: 'ACCEPT_THEIRS', outcome: befriend(pair, now) };
+  if (f.pendingFromThem) return { ok: true, kind: 'ACCEPT_THEIRS', outcome: befriend(pair, now) };
   if (f.pendingFromMe) return { ok: true, kind: 'DUPLICATE' };
   return { ok: true, kind: 'REQUEST', hidden: peerBlocks };
 }
@@ -214,7 +213,10 @@ export function decideRequest(f: RequestFacts): RequestDecision {
 /** Both sides FRIEND; a buffered history is restored (R3) — unless its buffer already ran out. */
 function befriend(pair: Pair, now: Date): Outcome {
   const due = purgeDue(pair.conversation, now) ? 'R3' : null;
-  return outcome(pair, entry('FRIEND', now), entry('FRIEND', now), now, due);
+  // R1/R2/R4: a requester who blocked the actor since asking keeps the block and what it hid; the
+  // actor's side becomes a friend as if the block came later, so the actor cannot tell.
+  const theirs = pair.theirs?.state === 'BLOCKED' ? pair.theirs : entry('FRIEND', now);
+  return outcome(pair, entry('FRIEND', now), theirs, now, due);
 }
 
 /** R1: the recipient (actor) answers a request from the peer. */

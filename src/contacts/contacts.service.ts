@@ -331,7 +331,7 @@ export function deleteContact(deps: Deps, viewer: Viewer, input: { userId: strin
 /** R4: `blockContact` (with `deleteHistory`: block and delete, purged in this transaction). */
 export function blockContact(deps: Deps, viewer: Viewer, input: { userId: string; deleteHistory: boolean }) {
   return changePair(deps, viewer, input.userId, (pair, now) => decideBlock(pair, input.deleteHistory, now), {
-    extra: (l) => settleRequestsOnBlock(l.tx, l.actorId, l.peerId, l.now),
+    extra: (l) => settleRequestsOnBlock(l.tx, l.actorId, l.peerId),
   });
 }
 

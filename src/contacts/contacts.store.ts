@@ -155,23 +155,12 @@ export async function updateRequest(
   return row!;
 }
 
-/** R1/R4: on a block, the blocker's pending request is cancelled and the blocked one's is hidden. */
-export async function settleRequestsOnBlock(
-  db: Db,
-  blockerId: string,
-  blockedId: string,
-  now: Date,
-): Promise<void> {
-  await db
-    .update(friendRequests)
-    .set({ status: 'CANCELLED', respondedAt: now })
-    .where(
-      and(
-        eq(friendRequests.fromId, blockerId),
-        eq(friendRequests.toId, blockedId),
-        eq(friendRequests.status, 'PENDING'),
-      ),
-    );
+/**
+ * R1/R4: on a block, the blocked user's pending request to the blocker is hidden (looks sent,
+ * never shown). The blocker's own pending request stays as it is: taking it away would tell the
+ * blocked user of the block; accepting it later befriends only the accepting side (`befriend`).
+ */
+export async function settleRequestsOnBlock(db: Db, blockerId: string, blockedId: string): Promise<void> {
   await db
     .update(friendRequests)
     .set({ hidden: true })

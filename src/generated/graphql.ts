@@ -333,7 +333,10 @@ export type Mutation = {
    */
   advanceClock: AdvanceClockPayload;
   /**
-   * R4: blocks `userId` (messages stop both ways; history kept; works on strangers too). With
+   * R4: blocks `userId` (messages stop both ways; history kept; works on strangers too). The
+   * blocked user's pending request is hidden from the viewer; the viewer's own pending request to
+   * them stays open (taking it away would reveal the block), and accepting it befriends only their
+   * side, behind the block. With
    * `deleteHistory: true` it is block-and-delete: the pair's messages are purged in the same
    * transaction, for both parties, and cannot be restored.
    */

@@ -450,6 +450,36 @@ describe('R3 mutual delete, 30-day buffer', () => {
 });
 
 describe('R4 block and delete', () => {
+  it('a request whose sender then blocks the recipient stays pending for the recipient; accepting it looks like any friendship the other side later blocked', async () => {
+    const [a, b, c, d] = names('r4-open-request', 'a', 'b', 'c', 'd');
+    // a asks b, then blocks b; control: c asks d, d accepts, then c blocks d.
+    const sent = await api.sendFriendRequest(a, b);
+    await api.blockContact(a, b);
+    const incoming = await api.friendRequests(b, 'INCOMING');
+    expect(incoming.map((r) => r.id)).toEqual([sent.request!.id]);
+    expect(incoming[0]).toMatchObject({ status: 'PENDING', from: { id: a } });
+
+    const accepted = await api.respond(b, sent.request!.id, true);
+    expect(accepted.userErrors).toEqual([]);
+    expect(accepted.contact?.state).toBe('FRIEND');
+    const control = await api.befriend(c, d);
+    await api.blockContact(c, d);
+
+    const conversation = accepted.contact!.conversation.id;
+    expect((await api.sendMessage(b, conversation, 'hi')).userErrors.map((e) => e.code)).toEqual([
+      'VERIFICATION_REQUIRED',
+    ]);
+    expect((await api.sendMessage(d, control, 'hi')).userErrors.map((e) => e.code)).toEqual([
+      'VERIFICATION_REQUIRED',
+    ]);
+    expect((await api.retention(b, conversation)).state).toBe('ACTIVE');
+    // The blocker's block stands, hiding what it hid (no friendship: a never had b).
+    expect(await api.contact(a, b)).toMatchObject({ state: 'BLOCKED_BY_ME' });
+    const back = await api.unblockContact(a, b);
+    expect(back.contact).toBeNull();
+    expect(await api.contact(b, a)).toMatchObject({ state: 'FRIEND' });
+  });
+
   it('block and delete purges at once, in the same transaction, and is not restorable', async () => {
     const [a, b] = names('r4-purge', 'a', 'b');
     const conversationId = await friendsWithHistory(a, b);

@@ -11,7 +11,8 @@
 // src/contacts/contacts.rules.ts. Where SPEC is silent it follows the SDL:
 //  - R1: a request to someone who blocks you is PENDING for you and never shown to them, even after
 //    they unblock; asking again once the block is lifted shows it (the SDL's "answers with the
-//    existing request"). A block cancels the blocker's own pending request and hides the other's.
+//    existing request"). A block hides the other's pending request and leaves the blocker's own as
+//    it is; accepting that one (or crossing it) befriends only the accepting side, behind the block.
 //  - R1: a request while the peer has a pending request to you that you can see makes you friends at
 //    once (crossing requests), and answers every pending request between the two.
 //  - R1/R2: ALREADY_EXISTS while you see the peer as a friend (even if they one-way deleted you);
@@ -210,8 +211,13 @@ class Model {
     const c = this.touch(a, b);
     // R3: the buffer ran out before the re-add (the sweeper had not come yet): an empty conversation.
     if (c.purgeAt && c.purgeAt.getTime() <= this.now.getTime()) this.purge(c, 'R3');
-    this.put(a, b, { state: 'FRIEND', beforeBlock: null });
-    this.put(b, a, { state: 'FRIEND', beforeBlock: null });
+    // A requester who blocked the other since asking keeps the block (and what it hid).
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      if (this.entry(x, y)?.state !== 'BLOCKED') this.put(x, y, { state: 'FRIEND', beforeBlock: null });
+    }
     for (const r of this.requests) {
       const between = (r.from === a && r.to === b) || (r.from === b && r.to === a);
       if (between && r.status === 'PENDING') r.status = 'ACCEPTED';
@@ -231,7 +237,7 @@ class Model {
     }
     const peerBlocks = this.entry(b, a)?.state === 'BLOCKED';
     const theirs = this.pendingIndex(b, a);
-    if (theirs >= 0 && !this.requests[theirs]!.hidden && !peerBlocks) {
+    if (theirs >= 0 && !this.requests[theirs]!.hidden) {
       this.befriend(a, b);
       return { code: 'OK', status: 'ACCEPTED' };
     }
@@ -266,7 +272,7 @@ class Model {
     return { code: 'OK' };
   }
 
-  /** R4 (and R1: the blocker's request is cancelled, the blocked one's hidden). */
+  /** R4 (and R1: the blocked one's request is hidden; the blocker's own stays, so the block cannot be seen). */
   block(a: number, b: number, deleteHistory: boolean): Answer {
     const e = this.entry(a, b);
     if (e?.state === 'BLOCKED' && !deleteHistory) return { code: 'ALREADY_EXISTS' };
@@ -275,7 +281,6 @@ class Model {
     this.put(a, b, { state: 'BLOCKED', beforeBlock: before });
     for (const r of this.requests) {
       if (r.status !== 'PENDING') continue;
-      if (r.from === a && r.to === b) r.status = 'CANCELLED';
       if (r.from === b && r.to === a) r.hidden = true;
     }
     const c = this.touch(a, b);

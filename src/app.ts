@@ -56,7 +56,7 @@ const SEEN_USERS_MAX = 100_000;
 export function createApp(opts: AppOptions): App {
   const { config, database, clock, logger } = opts;
   const db = database.db;
-  const bus = new NoticeBus(database, logger);
+  const bus = new NoticeBus(database, logger, config.noticeQueueMax);
   const deps: Deps = { config, db, clock, logger, bus, proof: opts.proof };
   const schema = buildSchema();
   const rules = [...specifiedRules, depthLimit(config.maxQueryDepth)];
@@ -91,6 +91,14 @@ export function createApp(opts: AppOptions): App {
     registers: [registry],
     collect() {
       this.set(bus.streamCount);
+    },
+  });
+  new Gauge({
+    name: 'ties_notice_stream_fallbacks',
+    help: 'Times a subscription fell too far behind and read on from the table instead of its buffer.',
+    registers: [registry],
+    collect() {
+      this.set(bus.fallbacks);
     },
   });
   new Gauge({

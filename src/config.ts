@@ -24,6 +24,8 @@ export interface Config {
   sweepIntervalSeconds: number;
   /** Largest query depth accepted over HTTP and WebSocket. */
   maxQueryDepth: number;
+  /** Live notices buffered per subscription before it falls back to reading from the table. */
+  noticeQueueMax: number;
 }
 
 const boolish = z
@@ -46,6 +48,7 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(50).default(12),
+  NOTICE_QUEUE_MAX: z.coerce.number().int().min(10).default(10_000),
 });
 
 /** Thrown when the environment is not a valid configuration; the message lists every problem. */
@@ -92,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: e.NODE_ENV,
     sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     maxQueryDepth: e.MAX_QUERY_DEPTH,
+    noticeQueueMax: e.NOTICE_QUEUE_MAX,
   };
 }
 

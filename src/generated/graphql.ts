@@ -212,7 +212,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   /** The action needs a friendship that the viewer does not have. */
   | 'NOT_FRIENDS'
-  /** Too many requests, or a subscriber fell too far behind. */
+  /** Too many requests. */
   | 'RATE_LIMITED'
   | 'STEP_UP_REQUIRED'
   /** No valid token (top-level errors only). */

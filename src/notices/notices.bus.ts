@@ -14,13 +14,16 @@ const FEED_BATCH = 1000; // rows per instance-wide poll query
 const REPLAY_BATCH = 500; // rows per replay page of one subscriber
 const PENDING_RETRY_MS = [5, 20, 50, 100, 250, 500]; // waiting for an older transaction to finish
 const SAFETY_POLL_MS = 5_000; // a poll even without NOTIFY, in case a wake-up was lost
-/** A subscriber that falls this many notices behind is ended; it resumes from its last cursor. */
-export const MAX_QUEUE = 10_000;
+/**
+ * Live notices buffered per subscriber. A subscriber that falls further behind drops its buffer
+ * and reads on from the table (replay) — bounded memory, nothing lost, nothing twice.
+ */
+export const DEFAULT_MAX_QUEUE = 10_000;
 
 /** Why a stream refused or ended. */
 export class StreamError extends Error {
   constructor(
-    readonly code: 'CURSOR_EXPIRED' | 'RATE_LIMITED',
+    readonly code: 'CURSOR_EXPIRED',
     message: string,
   ) {
     super(message);
@@ -49,7 +52,14 @@ export class NoticeBus {
   constructor(
     private readonly handle: DatabaseHandle,
     private readonly logger: Logger,
+    /** Live notices buffered per subscriber before it falls back to replay. */
+    readonly maxQueue = DEFAULT_MAX_QUEUE,
   ) {}
+
+  /** The feed's position: every notice at or before it was final and has been handed out. */
+  get feedPosition(): Position {
+    return this.position;
+  }
 
   get db(): Database {
     return this.handle.db;
@@ -169,6 +179,14 @@ export class NoticeBus {
   countDelivery(): void {
     this.delivered++;
   }
+
+  /** Streams that fell behind and went back to replay (a metric). */
+  fallbacks = 0;
+
+  /** @internal */
+  countFallback(): void {
+    this.fallbacks++;
+  }
 }
 
 /** Refuses a cursor at or before the pruning horizon: notices after it may be gone. */
@@ -190,28 +208,39 @@ export class NoticeStream implements AsyncIterableIterator<StoredNotice> {
   private last: Position | null;
   private replaying: boolean;
   private replayed: StoredNotice[] = [];
-  private readonly queue: StoredNotice[] = [];
+  private queue: StoredNotice[] = [];
   private wakeUp: (() => void) | undefined;
-  private failure: Error | undefined;
   private done = false;
 
   constructor(
     private readonly bus: NoticeBus,
     readonly userId: string,
     after: Position | null,
-    /** The feed's position when this stream registered: what the feed handed out before it. */
-    private readonly settled: Position,
+    /**
+     * Up to here the feed handed notices out without this stream (before it registered, or
+     * dropped when it fell behind): replay must cover it whatever the horizon says.
+     */
+    private settled: Position,
   ) {
     this.last = after;
+    this.origin = settled;
     this.replaying = after !== null;
   }
+
+  /** Where a stream opened without a cursor starts. */
+  private readonly origin: Position;
 
   /** Called by the bus with each live notice for this user. */
   push(n: StoredNotice): void {
     if (this.done) return;
-    if (this.queue.length >= MAX_QUEUE) {
-      this.failure = new StreamError('RATE_LIMITED', 'Too far behind; resubscribe with your last cursor.');
-      this.end();
+    if (this.queue.length >= this.bus.maxQueue) {
+      // Too far behind: forget the buffer and read on from the table, from the last notice given.
+      this.queue = [];
+      this.last ??= this.origin;
+      this.settled = n.position; // the feed is at `n` now: everything dropped is at or before it
+      this.replaying = true;
+      this.bus.countFallback();
+      this.signal();
       return;
     }
     this.queue.push(n);
@@ -232,7 +261,6 @@ export class NoticeStream implements AsyncIterableIterator<StoredNotice> {
 
   async next(): Promise<IteratorResult<StoredNotice>> {
     for (;;) {
-      if (this.failure) throw this.failure;
       if (this.done) return { value: undefined, done: true };
       const replayed = this.replayed.shift();
       if (replayed) return this.emit(replayed);

@@ -35,6 +35,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     nodeEnv: 'test',
     sweepIntervalSeconds: 0,
     maxQueryDepth: 12,
+    noticeQueueMax: 10_000,
     ...overrides,
   };
 }

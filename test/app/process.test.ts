@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,9 @@ describe('process: SIGTERM stops the server gracefully', () => {
     await db?.drop();
   });
 
+  const dataDir = mkdtempSync(join(tmpdir(), 'ties-process-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
   it('closes a live subscription with 1001, finishes, and exits 0 (in development mode, where Apollo would add its own handler)', async () => {
     const { child, url, out } = await startProcess({
       NODE_ENV: 'development',
@@ -53,7 +56,7 @@ describe('process: SIGTERM stops the server gracefully', () => {
       JWT_SECRET: TEST_SECRET,
       PORT: '0',
       LOG_LEVEL: 'info',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'ties-process-')),
+      DATA_DIR: dataDir,
       SWEEP_INTERVAL_SECONDS: '1',
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

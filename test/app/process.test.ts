@@ -39,15 +39,14 @@ async function startProcess(
 // A real process on real Postgres: the shell (main.ts) owns SIGTERM, drains, and exits 0.
 describe('process: SIGTERM stops the server gracefully', () => {
   let db: TestDatabase;
+  const dataDir = mkdtempSync(join(tmpdir(), 'ties-process-'));
   beforeAll(async () => {
     db = await createTestDatabase('pg');
   });
   afterAll(async () => {
     await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
-
-  const dataDir = mkdtempSync(join(tmpdir(), 'ties-process-'));
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('closes a live subscription with 1001, finishes, and exits 0 (in development mode, where Apollo would add its own handler)', async () => {
     const { child, url, out } = await startProcess({

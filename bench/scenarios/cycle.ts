@@ -87,16 +87,7 @@ async function ours(ctx: BenchContext, maxPairs: number): Promise<CycleSide> {
     await sleep(300);
     const s1 = await child.stats();
     const statements = s1.statements - s0.statements - (s1.busStatements - s0.busStatements);
-    if (ctx.warmSeconds > 0) {
-      const warm = await closedLoop({
-        workers: CLIENTS,
-        seconds: ctx.warmSeconds,
-        maxOps: Math.floor(maxPairs / 4),
-        prepare,
-        op: (_w, p) => cycle(p),
-      });
-      if (warm.errors > 0) throw new Error(`ties cycle failed in warm-up: ${warm.firstError}`);
-    }
+    await warmUp(ctx, 'ties', maxPairs, prepare, (_w, p) => cycle(p));
     const b0 = await child.stats();
     const w = await window(child);
     const r = await closedLoop({
@@ -117,30 +108,53 @@ async function ours(ctx: BenchContext, maxPairs: number): Promise<CycleSide> {
   }
 }
 
-async function floor(ctx: BenchContext, pool: pg.Pool, maxPairs: number): Promise<CycleSide> {
+/** An untimed warm-up of `op`, bounded to a quarter of the prepared pairs. */
+async function warmUp<P>(
+  ctx: BenchContext,
+  label: string,
+  maxPairs: number,
+  prepare: () => P | Promise<P>,
+  op: (w: number, p: P) => Promise<void>,
+): Promise<void> {
+  if (ctx.warmSeconds <= 0) return;
+  const warm = await closedLoop({
+    workers: CLIENTS,
+    seconds: ctx.warmSeconds,
+    maxOps: Math.floor(maxPairs / 4),
+    prepare,
+    op,
+  });
+  if (warm.errors > 0) throw new Error(`${label} cycle failed in warm-up: ${warm.firstError}`);
+}
+
+/**
+ * A side that runs in this process: counts the SQL one cycle sends, warms up, then measures
+ * `op` over fresh pairs `<prefix><i>a`/`<prefix><i>b`.
+ */
+async function inProcessSide(
+  ctx: BenchContext,
+  label: string,
+  prefix: string,
+  maxPairs: number,
+  op: (w: number, p: { a: string; b: string }) => Promise<void>,
+): Promise<CycleSide> {
   let k = 0;
   const prepare = () => {
     const i = k++;
-    return { a: `f${i}a`, b: `f${i}b` };
+    return { a: `${prefix}${i}a`, b: `${prefix}${i}b` };
   };
-  const op = (_w: number, p: { a: string; b: string }) => floorCycle(pool, p.a, p.b);
   const sql = instrumentPg();
   const s0 = sql.statements;
   await op(0, prepare());
   const statements = sql.statements - s0;
-  if (ctx.warmSeconds > 0) {
-    const warm = await closedLoop({
-      workers: CLIENTS,
-      seconds: ctx.warmSeconds,
-      maxOps: Math.floor(maxPairs / 4),
-      prepare,
-      op,
-    });
-    if (warm.errors > 0) throw new Error(`floor cycle failed in warm-up: ${warm.firstError}`);
-  }
+  await warmUp(ctx, label, maxPairs, prepare, op);
   const w = await window(undefined);
   const r = await closedLoop({ workers: CLIENTS, seconds: ctx.seconds, maxOps: maxPairs - k, prepare, op });
   return summary(r, await w.end(), statements);
+}
+
+function floor(ctx: BenchContext, pool: pg.Pool, maxPairs: number): Promise<CycleSide> {
+  return inProcessSide(ctx, 'floor', 'f', maxPairs, (_w, p) => floorCycle(pool, p.a, p.b));
 }
 
 /**
@@ -180,28 +194,7 @@ async function serviceLayer(ctx: BenchContext, maxPairs: number): Promise<CycleS
     if (!d2.ok || d2.value.contact?.state !== 'MUTUALLY_DELETED')
       throw new Error(`deleteContact (second): ${JSON.stringify(d2)}`);
   };
-  let k = 0;
-  const prepare = () => {
-    const i = k++;
-    return { a: `s${i}a`, b: `s${i}b` };
-  };
-  const sql = instrumentPg();
-  const s0 = sql.statements;
-  await op(0, prepare());
-  const statements = sql.statements - s0;
-  if (ctx.warmSeconds > 0) {
-    const warm = await closedLoop({
-      workers: CLIENTS,
-      seconds: ctx.warmSeconds,
-      maxOps: Math.floor(maxPairs / 4),
-      prepare,
-      op,
-    });
-    if (warm.errors > 0) throw new Error(`service-layer cycle failed in warm-up: ${warm.firstError}`);
-  }
-  const w = await window(undefined);
-  const r = await closedLoop({ workers: CLIENTS, seconds: ctx.seconds, maxOps: maxPairs - k, prepare, op });
-  return summary(r, await w.end(), statements);
+  return inProcessSide(ctx, 'service-layer', 's', maxPairs, op);
 }
 
 export async function benchCycle(ctx: BenchContext): Promise<{ rows: Row[]; raw: unknown }> {

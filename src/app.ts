@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -9,10 +10,19 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import { sql } from 'drizzle-orm';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { GraphQLError, type GraphQLFormattedError, specifiedRules, validate } from 'graphql';
+import {
+  type DocumentNode,
+  GraphQLError,
+  type GraphQLFormattedError,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { pinoHttp } from 'pino-http';
+import proxyaddr from 'proxy-addr';
 import { WebSocketServer } from 'ws';
 import { authenticate, type Viewer } from './auth.js';
 import { type Clock, systemClock } from './clock.js';
@@ -20,10 +30,12 @@ import type { Config } from './config.js';
 import type { ProofSigner } from './contacts/contacts.proof.js';
 import type { DatabaseHandle } from './db/client.js';
 import { type Context, createLoaders, type Deps } from './graphql/context.js';
-import { depthLimit } from './graphql/depth.js';
-import { type FormattedError, isExposed, maskError } from './graphql/errors.js';
+import { type FormattedError, isExposed, maskError, rateLimitedError } from './graphql/errors.js';
+import { admitSource, checkCost, limitError, limitRules } from './graphql/limits.js';
 import { buildSchema } from './graphql/schema.js';
+import { createMetrics } from './metrics.js';
 import { NoticeBus, StreamError } from './notices/notices.bus.js';
+import { createRateLimiter } from './ratelimits/ratelimits.js';
 import { ensureUser } from './users/users.store.js';
 
 export const GRAPHIQL_DIR = fileURLToPath(new URL('../.graphiql', import.meta.url));
@@ -48,6 +60,22 @@ export interface App {
 
 /** Users seen by this process, so first-sight creation costs one INSERT per user per process. */
 const SEEN_USERS_MAX = 100_000;
+/** A client's `X-Request-Id` is kept when it looks like one; else the server makes one. */
+const REQUEST_ID = /^[\w.:-]{1,100}$/;
+/**
+ * Apollo's own refusals of a malformed request that carry an HTTP 4xx but no code (a persisted
+ * query whose hash does not match its query) are the client's doing: BAD_REQUEST, not a fault.
+ */
+function clientErrorOfApollo(formatted: FormattedError, error: unknown): FormattedError {
+  const own = error instanceof GraphQLError ? error.extensions : undefined;
+  const status = (own?.http as { status?: number } | undefined)?.status;
+  if (own?.code !== undefined || status === undefined || status < 400 || status >= 500) return formatted;
+  return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_REQUEST' } };
+}
+
+/** The operation name the access log line carries (set on the response's context). */
+const operationOf = (res: object) =>
+  (res as { locals?: { context?: Context } }).locals?.context?.operation.name ?? null;
 
 /**
  * One HTTP server: `/graphql` (POST/GET and graphql-ws over WebSocket; GraphiQL for browsers),
@@ -57,9 +85,14 @@ export function createApp(opts: AppOptions): App {
   const { config, database, clock, logger } = opts;
   const db = database.db;
   const bus = new NoticeBus(database, logger, config.noticeQueueMax);
-  const deps: Deps = { config, db, clock, logger, bus, proof: opts.proof };
+  const metrics = createMetrics(bus);
+  const rateLimiter = createRateLimiter(db, config.rateLimits);
+  const deps: Deps = { config, db, clock, logger, bus, proof: opts.proof, rateLimiter, metrics };
   const schema = buildSchema();
-  const rules = [...specifiedRules, depthLimit(config.maxQueryDepth)];
+  const { limits } = config;
+  // One set of operation limits for both transports (graphql-ws bypasses Apollo's validation).
+  const shapeRules = limitRules(limits, config.introspection);
+  const wsRules = [...specifiedRules, ...shapeRules];
   const seen = new Set<string>();
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -79,52 +112,44 @@ export function createApp(opts: AppOptions): App {
     deps,
     viewer,
     requestId,
-    loaders: createLoaders(db),
-  });
-
-  // --- metrics -------------------------------------------------------------------------------
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  new Gauge({
-    name: 'ties_notice_streams',
-    help: 'Live notice subscriptions on this instance.',
-    registers: [registry],
-    collect() {
-      this.set(bus.streamCount);
-    },
-  });
-  new Gauge({
-    name: 'ties_notice_stream_fallbacks',
-    help: 'Times a subscription fell too far behind and read on from the table instead of its buffer.',
-    registers: [registry],
-    collect() {
-      this.set(bus.fallbacks);
-    },
-  });
-  new Gauge({
-    name: 'ties_notices_delivered',
-    help: 'Notices handed to subscribers by this instance since start.',
-    registers: [registry],
-    collect() {
-      this.set(bus.delivered);
-    },
+    loaders: createLoaders(db, viewer?.userId ?? null),
+    operation: { name: null },
   });
 
   // --- HTTP ----------------------------------------------------------------------------------
   const app = express();
   app.disable('x-powered-by');
+  // Behind a proxy, which hop's X-Forwarded-For names the client (per-address rate limits).
+  app.set('trust proxy', config.trustProxy);
+  const trust = app.get('trust proxy fn') as (addr: string, i: number) => boolean;
   const httpServer = createServer(app);
+
+  /** Counts one request without a valid token against its address; the refusal when over the limit. */
+  const limitAnonymous = async (address: string | undefined): Promise<GraphQLError | undefined> => {
+    const wait = await rateLimiter.anonymous(address ?? 'unknown');
+    if (wait === undefined) return undefined;
+    metrics.rateLimited('anonymous');
+    return rateLimitedError(wait);
+  };
 
   const apollo = new ApolloServer<Context>({
     schema,
-    validationRules: [depthLimit(config.maxQueryDepth)],
+    validationRules: shapeRules,
+    // Introspection is refused by our own rule when it is off (limitRules), on both transports alike.
     introspection: true,
+    // A second guard behind admitSource: the parser itself stops past the token limit.
+    parseOptions: { maxTokens: limits.maxTokens },
     // main.ts owns SIGTERM/SIGINT; Apollo's own handler would call stop() a second time and never return.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     // The request id is added in willSendResponse, where the context is known.
     formatError: (formatted, error) =>
-      maskError(formatted as FormattedError, error, '', 'GRAPHQL_VALIDATION_FAILED') as GraphQLFormattedError,
+      maskError(
+        clientErrorOfApollo(formatted as FormattedError, error),
+        error,
+        '',
+        'GRAPHQL_VALIDATION_FAILED',
+      ) as GraphQLFormattedError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
@@ -132,6 +157,17 @@ export function createApp(opts: AppOptions): App {
         // Requests carry their id into every error, so a hidden fault can be found in the log.
         async requestDidStart({ contextValue }) {
           return {
+            async didResolveOperation({ request, document, operationName }) {
+              contextValue.operation.name = operationName;
+              const refusal = checkCost(
+                schema,
+                document,
+                request.variables,
+                operationName ?? undefined,
+                limits,
+              );
+              if (refusal) throw refusal;
+            },
             async didEncounterErrors({ errors }) {
               for (const e of errors) {
                 if (!isExposed(e.toJSON() as FormattedError, e))
@@ -140,6 +176,8 @@ export function createApp(opts: AppOptions): App {
             },
             async willSendResponse({ response }) {
               if (response.body.kind === 'single' && response.body.singleResult.errors) {
+                for (const e of response.body.singleResult.errors)
+                  metrics.error(String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'), 'http');
                 response.body.singleResult.errors = response.body.singleResult.errors.map((e) =>
                   e.extensions?.code === 'INTERNAL_SERVER_ERROR'
                     ? { ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } }
@@ -182,12 +220,37 @@ export function createApp(opts: AppOptions): App {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
   app.get('/metrics', async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  // One access-log line per HTTP request to /graphql: request id, operation name, status,
+  // duration — never a header (the token), a query string or a variable.
+  app.use(
+    '/graphql',
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      quietReqLogger: true,
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+      customSuccessObject: (_req, res, val) => ({ ...val, operation: operationOf(res) }),
+      customErrorObject: (_req, res, _err, val) => ({ ...val, operation: operationOf(res) }),
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+
   // GraphiQL, bundled locally (scripts/build-graphiql.mjs): for browsers asking for HTML.
-  app.use('/graphiql', express.static(GRAPHIQL_DIR, { index: false, maxAge: '1h', dotfiles: 'allow' }));
+  if (config.graphiql)
+    app.use('/graphiql', express.static(GRAPHIQL_DIR, { index: false, maxAge: '1h', dotfiles: 'allow' }));
   app.get('/graphql', (req, res, next) => {
+    if (!config.graphiql) return next();
     const wantsHtml =
       req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html';
     if (!wantsHtml || req.query.query !== undefined) return next();
@@ -203,7 +266,27 @@ export function createApp(opts: AppOptions): App {
   });
 
   let apolloMiddleware: express.RequestHandler = (_req, _res, next) => next(new Error('server not started'));
-  app.use('/graphql', express.json({ limit: '1mb' }), (req, res, next) => apolloMiddleware(req, res, next));
+  /** The cheapest refusals first: a document too long or of too many tokens is never parsed. */
+  const admitDocument = (req: Request, res: Response, next: NextFunction) => {
+    const query =
+      req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
+    const refusal = typeof query === 'string' ? admitSource(query, limits) : undefined;
+    if (!refusal) return next();
+    metrics.error('GRAPHQL_VALIDATION_FAILED', 'http');
+    res
+      .status(400)
+      .json({ errors: [{ message: refusal.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
+  };
+  app.use(
+    '/graphql',
+    (_req, res, next) => {
+      res.locals.started = performance.now();
+      next();
+    },
+    express.json({ limit: limits.maxRequestBytes }),
+    admitDocument,
+    (req, res, next) => apolloMiddleware(req, res, next),
+  );
 
   // Malformed JSON (and anything else that reaches here) gets a GraphQL-shaped answer, never a stack trace.
   app.use((err: { type?: string; status?: number }, req: Request, res: Response, _next: NextFunction) => {
@@ -235,16 +318,78 @@ export function createApp(opts: AppOptions): App {
   });
 
   // --- WebSocket (graphql-ws) -------------------------------------------------------------------
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  // A message larger than an HTTP body closes the socket (1009) before it is read.
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: '/graphql',
+    maxPayload: limits.maxRequestBytes,
+  });
   type SocketExtra = {
     viewer?: Viewer;
     expiryTimer?: NodeJS.Timeout;
+    /** Operations started on this socket: when, and under which name (access log, metrics). */
+    operations?: Map<string, { started: number; name: string | null; requestId: string }>;
   };
+  /** graphql-js's own request errors, coded as Apollo codes them on HTTP. */
+  const coded = (errors: readonly GraphQLError[], code: string) =>
+    errors.map((e) =>
+      e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code } }),
+    );
+  const logOperation = (requestId: string, name: string | null, status: string, started: number) =>
+    logger.info(
+      {
+        requestId,
+        operation: name ?? null,
+        transport: 'ws',
+        status,
+        responseTime: Math.round(performance.now() - started),
+      },
+      'operation',
+    );
+
+  /**
+   * Parses, validates and prices one graphql-ws operation before it runs, with the same limits
+   * as HTTP. A refusal is an `error` message for that operation id only: the socket and its other
+   * operations stay up.
+   */
+  const prepare = (payload: {
+    query: string;
+    variables?: Record<string, unknown> | null;
+    operationName?: string | null;
+  }) => {
+    const source = admitSource(payload.query, limits);
+    if (source) return [source];
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query, { maxTokens: limits.maxTokens });
+    } catch (err) {
+      return coded(
+        [err instanceof GraphQLError ? err : limitError('The operation is nested too deeply.')],
+        'GRAPHQL_PARSE_FAILED',
+      );
+    }
+    let errors: readonly GraphQLError[];
+    try {
+      errors = validate(schema, document, wsRules);
+    } catch {
+      errors = [limitError('The operation is nested too deeply.')];
+    }
+    if (errors.length > 0) return coded(errors, 'GRAPHQL_VALIDATION_FAILED');
+    const cost = checkCost(
+      schema,
+      document,
+      payload.variables ?? undefined,
+      payload.operationName ?? undefined,
+      limits,
+    );
+    return cost ? [cost] : document;
+  };
+
   const wsCleanup = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
-      // graphql-ws bypasses Apollo: the same validation rules (depth) apply here.
-      validate: (s, doc) => validate(s, doc, rules),
+      // Close reasons never carry an internal message, whatever NODE_ENV says.
+      isProd: true,
       onConnect: async (ctx) => {
         if (stopping) {
           // Going away, not forbidden: the client should reconnect (to another instance), not drop its token.
@@ -252,11 +397,22 @@ export function createApp(opts: AppOptions): App {
           return false;
         }
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        if (typeof raw !== 'string') return false;
-        const auth = await authenticate(raw, config.jwtSecret, systemClock.now());
-        if (!auth.ok) return false;
+        const auth =
+          typeof raw === 'string' ? await authenticate(raw, config.jwtSecret, systemClock.now()) : undefined;
+        if (!auth?.ok) {
+          const limited = await limitAnonymous(proxyaddr(ctx.extra.request, trust));
+          if (limited) {
+            ctx.extra.socket.close(
+              4429,
+              `Too many requests; retry in ${limited.extensions.retryAfterSeconds} s`,
+            );
+            return false;
+          }
+          return false;
+        }
         await admit(auth.viewer);
         ctx.extra.viewer = auth.viewer;
+        ctx.extra.operations = new Map();
         const exp = auth.viewer.expiresAt;
         if (exp) {
           // The socket lives no longer than its token.
@@ -271,7 +427,48 @@ export function createApp(opts: AppOptions): App {
       onClose: (ctx) => {
         if (ctx.extra.expiryTimer) clearTimeout(ctx.extra.expiryTimer);
       },
-      context: (ctx) => contextFor(ctx.extra.viewer ?? null, randomUUID()),
+      onSubscribe: (ctx, id, payload) => {
+        const started = performance.now();
+        const requestId = randomUUID();
+        let name = payload.operationName ?? null;
+        const refuse = (errors: readonly GraphQLError[]) => {
+          for (const e of errors) metrics.error(String(e.extensions?.code), 'ws');
+          logOperation(requestId, name, 'refused', started);
+          return errors;
+        };
+        // ctx.subscriptions already holds this one.
+        if (Object.keys(ctx.subscriptions).length > limits.maxOperationsPerSocket)
+          return refuse([
+            new GraphQLError(
+              `This socket already carries ${limits.maxOperationsPerSocket} live operations; complete one first.`,
+              { extensions: { code: 'RATE_LIMITED' } },
+            ),
+          ]);
+        const prepared = prepare(payload);
+        if (Array.isArray(prepared)) return refuse(prepared);
+        name = getOperationAST(prepared, payload.operationName)?.name?.value ?? null;
+        ctx.extra.operations?.set(id, { started, name, requestId });
+        const contextValue = contextFor(ctx.extra.viewer ?? null, requestId);
+        contextValue.operation.name = name;
+        return {
+          schema,
+          document: prepared,
+          variableValues: payload.variables,
+          operationName: payload.operationName,
+          contextValue,
+        };
+      },
+      onOperation: (ctx, id) => {
+        // Set up (a subscription) or answered (a query or mutation): the duration the histogram keeps.
+        const op = ctx.extra.operations?.get(id);
+        if (op) metrics.operation(op.name, 'ws', (performance.now() - op.started) / 1000);
+      },
+      onComplete: (ctx, id) => {
+        const op = ctx.extra.operations?.get(id);
+        if (!op) return;
+        ctx.extra.operations?.delete(id);
+        logOperation(op.requestId, op.name, 'complete', op.started);
+      },
       onNext: (_ctx, _id, _payload, args, result) => {
         if (!result.errors) return;
         const requestId = (args.contextValue as Context).requestId;
@@ -280,7 +477,9 @@ export function createApp(opts: AppOptions): App {
           errors: result.errors.map((e) => {
             const formatted = e.toJSON() as FormattedError;
             if (!isExposed(formatted, e)) logFault(e.originalError ?? e, requestId);
-            return maskError(formatted, e, requestId);
+            const masked = maskError(formatted, e, requestId);
+            metrics.error(String(masked.extensions?.code), 'ws');
+            return masked;
           }),
         } as never;
       },
@@ -301,6 +500,16 @@ export function createApp(opts: AppOptions): App {
     },
     wsServer,
   );
+  // graphql-ws reports a socket's errors on the console and closes it 1011. The one a client can
+  // cause — a message over maxPayload, which ws has already answered with 1009 — goes to our log
+  // as a warning instead; anything else is still closed as graphql-ws does.
+  wsServer.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.once('error', (err: Error & { code?: string }) => {
+      logger.warn({ err: { message: err.message, code: err.code } }, 'WebSocket error');
+      if (socket.readyState === socket.OPEN) socket.close(1011, 'Internal server error');
+    });
+  });
 
   return {
     deps,
@@ -312,18 +521,32 @@ export function createApp(opts: AppOptions): App {
       await bus.start();
       await apollo.start();
       apolloMiddleware = expressMiddleware(apollo, {
-        context: async ({ req }) => {
-          const requestId = String(req.headers['x-request-id'] ?? randomUUID()).slice(0, 100);
+        context: async ({ req, res }) => {
+          const requestId = String(req.id);
           const header = req.headers.authorization;
-          if (!header) return contextFor(null, requestId);
-          const auth = await authenticate(header, config.jwtSecret, systemClock.now());
-          if (!auth.ok) {
-            throw new GraphQLError(auth.reason, {
-              extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-            });
+          const auth = header ? await authenticate(header, config.jwtSecret, systemClock.now()) : undefined;
+          let context: Context;
+          if (auth?.ok) {
+            await admit(auth.viewer);
+            context = contextFor(auth.viewer, requestId);
+          } else {
+            const limited = await limitAnonymous(req.ip);
+            if (limited) throw limited;
+            if (auth) {
+              throw new GraphQLError(auth.reason, {
+                extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+              });
+            }
+            context = contextFor(null, requestId);
           }
-          await admit(auth.viewer);
-          return contextFor(auth.viewer, requestId);
+          // The access log and the duration histogram read the operation's name from here.
+          res.locals.context = context;
+          res.once('finish', () => {
+            const started = res.locals.started as number | undefined;
+            if (started !== undefined)
+              metrics.operation(context.operation.name, 'http', (performance.now() - started) / 1000);
+          });
+          return context;
         },
       });
       await new Promise<void>((resolve, reject) => {

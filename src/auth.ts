@@ -1,5 +1,6 @@
 import { webcrypto } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { isUserId, MAX_USER_ID } from './shared/ids.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -12,7 +13,7 @@ export interface Viewer {
   operator: boolean;
   /** The token's `dev` claim: the device this token belongs to. */
   deviceId: string | undefined;
-  /** When the token stops being valid; a socket is closed then. */
+  /** When the token stops being valid; a socket is closed then. Every accepted token has one. */
   expiresAt: Date | undefined;
 }
 
@@ -36,9 +37,12 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   }
   return key;
 }
-const MAX_USER_ID = 128;
-
-/** Verifies an `Authorization` value (`Bearer <jwt>`, or the bare JWT) against the secret. */
+/**
+ * Verifies an `Authorization` value (`Bearer <jwt>`, or the bare JWT) against the secret. Refuses
+ * a bad signature or algorithm, a token without `sub` or `exp`, an `exp` or `nbf` that is not a
+ * number or is past (jose checks these), a `sub` that is not a user id (`isUserId`: a string of 1
+ * to 128 characters without U+0000) and an `exp` beyond what a date can hold.
+ */
 export async function authenticate(authorization: string, secret: string, now: Date): Promise<AuthResult> {
   const token = authorization.replace(/^Bearer\s+/i, '').trim();
   if (!token) return { ok: false, reason: 'Empty token.' };
@@ -46,18 +50,20 @@ export async function authenticate(authorization: string, secret: string, now: D
     const { payload } = await jwtVerify(token, await hmacKey(secret), {
       algorithms: [ALG],
       currentDate: now,
-      requiredClaims: ['sub'],
+      requiredClaims: ['sub', 'exp'],
     });
-    const sub = payload.sub!;
-    if (sub.length === 0 || sub.length > MAX_USER_ID) return { ok: false, reason: 'Invalid subject.' };
+    // jose checks that `sub` is present, not that it is a string.
+    if (!isUserId(payload.sub)) return { ok: false, reason: 'Invalid subject.' };
+    const expiresAt = new Date(payload.exp! * 1000); // present and a number: checked by jose
+    if (Number.isNaN(expiresAt.getTime())) return { ok: false, reason: 'Invalid token.' };
     return {
       ok: true,
       viewer: {
-        userId: sub,
+        userId: payload.sub,
         name: typeof payload.name === 'string' ? payload.name : undefined,
         operator: payload.role === 'operator',
         deviceId: typeof payload.dev === 'string' ? payload.dev : undefined,
-        expiresAt: payload.exp ? new Date(payload.exp * 1000) : undefined,
+        expiresAt,
       },
     };
   } catch (err) {
@@ -76,8 +82,13 @@ export interface TokenOptions {
   now: Date;
 }
 
-/** Signs a token the server accepts (HS256 with the configured secret). */
+/**
+ * Signs a token the server accepts (HS256 with the configured secret, with `exp`). Throws a
+ * TypeError for a user id the server would refuse (`isUserId`).
+ */
 export async function signToken(secret: string, o: TokenOptions): Promise<string> {
+  if (!isUserId(o.userId))
+    throw new TypeError(`A user id has 1 to ${MAX_USER_ID} characters, without U+0000.`);
   const iat = Math.floor(o.now.getTime() / 1000);
   const jwt = new SignJWT({
     ...(o.name ? { name: o.name } : {}),

@@ -22,16 +22,76 @@ export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   /** Seconds between two runs of the in-process retention sweeper (T5); 0 turns it off. */
   sweepIntervalSeconds: number;
-  /** Largest query depth accepted over HTTP and WebSocket. */
-  maxQueryDepth: number;
   /** Live notices buffered per subscription before it falls back to reading from the table. */
   noticeQueueMax: number;
+  /** What one operation may be, over HTTP and WebSocket alike. */
+  limits: OperationLimits;
+  /** How often a user or an address may ask. */
+  rateLimits: RateLimits;
+  /** Whether `__schema`/`__type` introspection is answered (GraphiQL's docs pane needs it). */
+  introspection: boolean;
+  /** Whether browsers get the GraphiQL page at `/graphql`. */
+  graphiql: boolean;
+  /** Express's `trust proxy`: which hops' `X-Forwarded-For` names the client address (per-IP limits). */
+  trustProxy: boolean | number | string;
+}
+
+/** Limits on one GraphQL operation; each refused before it runs (GRAPHQL_VALIDATION_FAILED). */
+export interface OperationLimits {
+  /** Deepest field nesting; fragments are flattened, GraphiQL's `__schema` introspection is exempt. */
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  /** Lexical tokens of the document. */
+  maxTokens: number;
+  /** Characters of the document. */
+  maxQueryLength: number;
+  /** Objects and values an operation could return; a connection's selection counts `first` (default 50) times. */
+  maxCost: number;
+  /** Largest HTTP body and largest graphql-ws message, bytes. */
+  maxRequestBytes: number;
+  /** Live operations (subscriptions, queries still running) on one graphql-ws socket. */
+  maxOperationsPerSocket: number;
+}
+
+/** Rate limits, counted per window; 0 turns one off. */
+export interface RateLimits {
+  windowSeconds: number;
+  /** Mutations (each root field counts one) per signed-in user per window. */
+  mutationsPerUser: number;
+  /** Requests and socket openings without a valid token, per client address per window. */
+  anonymousPerIp: number;
 }
 
 const boolish = z
   .enum(['0', '1', 'true', 'false', ''])
   .optional()
   .transform((v) => v === '1' || v === 'true');
+
+/** `1`/`true`/`0`/`false`, or unset (then the mode decides). */
+const optionalBool = z
+  .enum(['0', '1', 'true', 'false', ''])
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v === '1' || v === 'true'));
+
+/** The operation limits' defaults (README's configuration table). */
+export const DEFAULT_LIMITS: OperationLimits = {
+  maxDepth: 10,
+  maxAliases: 15,
+  maxDirectives: 50,
+  maxTokens: 1_000,
+  maxQueryLength: 15_000, // characters
+  maxCost: 5_000,
+  maxRequestBytes: 1024 * 1024, // 1 MiB
+  maxOperationsPerSocket: 100,
+};
+
+/** The rate limits' defaults: a person chatting never meets them; a script hammering does. */
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  windowSeconds: 60,
+  mutationsPerUser: 300, // 5 a second, sustained for a minute
+  anonymousPerIp: 300,
+};
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -47,8 +107,47 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
-  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(50).default(12),
   NOTICE_QUEUE_MAX: z.coerce.number().int().min(10).default(10_000),
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(100).default(DEFAULT_LIMITS.maxDepth),
+  MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_LIMITS.maxAliases),
+  MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_LIMITS.maxDirectives),
+  MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(DEFAULT_LIMITS.maxTokens),
+  MAX_QUERY_LENGTH: z.coerce.number().int().min(1_000).max(10_000_000).default(DEFAULT_LIMITS.maxQueryLength),
+  MAX_COST: z.coerce.number().int().min(100).max(100_000_000).default(DEFAULT_LIMITS.maxCost),
+  MAX_REQUEST_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16_384)
+    .max(100 * 1024 * 1024)
+    .default(DEFAULT_LIMITS.maxRequestBytes),
+  MAX_OPERATIONS_PER_SOCKET: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(DEFAULT_LIMITS.maxOperationsPerSocket),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(DEFAULT_RATE_LIMITS.windowSeconds),
+  RATE_LIMIT_MUTATIONS: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.mutationsPerUser),
+  RATE_LIMIT_ANONYMOUS: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.anonymousPerIp),
+  INTROSPECTION: optionalBool,
+  GRAPHIQL: optionalBool,
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v === undefined || v === '' || v === 'false'
+        ? false
+        : v === 'true'
+          ? true
+          : /^\d+$/.test(v)
+            ? Number(v)
+            : v,
+    ),
 });
 
 /** Thrown when the environment is not a valid configuration; the message lists every problem. */
@@ -94,8 +193,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
     sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
-    maxQueryDepth: e.MAX_QUERY_DEPTH,
     noticeQueueMax: e.NOTICE_QUEUE_MAX,
+    limits: {
+      maxDepth: e.MAX_QUERY_DEPTH,
+      maxAliases: e.MAX_ALIASES,
+      maxDirectives: e.MAX_DIRECTIVES,
+      maxTokens: e.MAX_TOKENS,
+      maxQueryLength: e.MAX_QUERY_LENGTH,
+      maxCost: e.MAX_COST,
+      maxRequestBytes: e.MAX_REQUEST_BYTES,
+      maxOperationsPerSocket: e.MAX_OPERATIONS_PER_SOCKET,
+    },
+    rateLimits: {
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      mutationsPerUser: e.RATE_LIMIT_MUTATIONS,
+      anonymousPerIp: e.RATE_LIMIT_ANONYMOUS,
+    },
+    // Development answers introspection and serves GraphiQL; production does neither unless asked.
+    introspection: e.INTROSPECTION ?? !production,
+    graphiql: e.GRAPHIQL ?? !production,
+    trustProxy: e.TRUST_PROXY,
   };
 }
 

@@ -1,8 +1,7 @@
 import type { Resolvers } from '../generated/graphql.js';
 import { requireViewer } from '../graphql/context.js';
 import { graphqlError, payload } from '../graphql/errors.js';
-import { instantKey, keysetPage } from '../graphql/pagination.js';
-import { getConversation } from '../messages/messages.service.js';
+import { INSTANT_USER, INSTANT_UUID, instantKey, keysetPage } from '../graphql/pagination.js';
 import {
   blockContact,
   deleteContact,
@@ -23,18 +22,18 @@ export const contactResolvers: Resolvers = {
       const viewer = requireViewer(ctx);
       return keysetPage(
         args,
-        2,
+        INSTANT_USER,
         (key, limit) => listContactViews(ctx.deps.db, viewer.userId, instantKey(key), limit),
-        (v) => [v.since.toISOString(), v.peerId],
+        (v) => [v.since, v.peerId],
       );
     },
     friendRequests: (_p, args, ctx) => {
       const viewer = requireViewer(ctx);
       return keysetPage(
         args,
-        2,
+        INSTANT_UUID,
         (key, limit) => listPending(ctx.deps.db, viewer.userId, args.direction, instantKey(key), limit),
-        (r) => [r.createdAt.toISOString(), r.id],
+        (r) => [r.createdAt, r.id],
       );
     },
     deletionPreview: async (_p, { userId, action }, ctx) => {
@@ -70,7 +69,8 @@ export const contactResolvers: Resolvers = {
   },
   Contact: {
     user: (c) => ({ id: c.peerId }),
-    conversation: async (c, _a, ctx) => (await getConversation(ctx.deps.db, c.ownerId, c.conversationId))!,
+    // The viewer's own contact: its conversation is always one they may see (R1/R4 `partyOf`).
+    conversation: async (c, _a, ctx) => (await ctx.loaders.conversation.load(c.conversationId))!,
   },
   FriendRequest: {
     from: (r) => ({ id: r.fromId }),

@@ -14,6 +14,7 @@ import {
 import type { ConversationRow } from '../messages/messages.tables.js';
 import { publish } from '../notices/notices.service.js';
 import type { NewNotice } from '../notices/notices.store.js';
+import { isUuid, malformedId, requireId } from '../shared/ids.js';
 import { userExists } from '../users/users.store.js';
 import {
   type ContactAction,
@@ -31,7 +32,6 @@ import {
   type Pair,
   type Preview,
   type PurgeRule,
-  possibleUserId,
   preview,
   proofOf,
   type Refusal,
@@ -83,8 +83,9 @@ export const factsOf = (c: ConversationRow | undefined): ConversationFacts =>
     : NO_CONVERSATION;
 
 /**
- * Runs one pair use case in one transaction that holds the pair's lock: validates the peer, loads
- * both entries and the conversation (locked), and hands them to `fn`.
+ * Runs one pair use case in one transaction that holds the pair's lock: validates the peer
+ * (BAD_USER_INPUT when malformed or the actor, NOT_FOUND when unknown), loads both entries and the
+ * conversation (locked), and hands them to `fn`.
  */
 async function withPair<T>(
   deps: Deps,
@@ -92,8 +93,9 @@ async function withPair<T>(
   peerId: string,
   fn: (l: Locked) => Promise<Result<T>>,
 ) {
+  const malformed = malformedId('user', peerId, ['input', 'userId']);
+  if (malformed) return malformed;
   if (peerId === actorId) return refuse<T>('BAD_USER_INPUT', 'That is you.', ['input', 'userId']);
-  if (!possibleUserId(peerId)) return refuse<T>('NOT_FOUND', 'No such user.', ['input', 'userId']);
   return deps.db.transaction(async (tx): Promise<Result<T>> => {
     if (!(await userExists(tx, peerId))) return refuse<T>('NOT_FOUND', 'No such user.', ['input', 'userId']);
     await lockPair(tx, actorId, peerId);
@@ -262,14 +264,19 @@ const acceptedNotice = (r: FriendRequestRow, byUserId: string, conversationId: s
   payload: { requestId: r.id, byUserId, conversationId },
 });
 
-/** R1: the recipient accepts or declines. Unknown, hidden or someone else's request → NOT_FOUND. */
+/**
+ * R1: the recipient accepts or declines. A malformed id → BAD_USER_INPUT; an unknown, hidden or
+ * someone else's request → NOT_FOUND.
+ */
 export async function respondToFriendRequest(
   deps: Deps,
   viewer: Viewer,
   input: { requestId: string; accept: boolean },
 ): Promise<Result<{ request: FriendRequestRow; contact: ContactView | null }>> {
   const field = ['input', 'requestId'];
-  const peek = isUuid(input.requestId) ? await findRequest(deps.db, input.requestId) : undefined;
+  const malformed = malformedId('uuid', input.requestId, field);
+  if (malformed) return malformed;
+  const peek = await findRequest(deps.db, input.requestId);
   if (!peek || peek.toId !== viewer.userId || peek.hidden)
     return refuse('NOT_FOUND', 'No such friend request.', field);
   return withPair(deps, viewer.userId, peek.fromId, async (l) => {
@@ -343,13 +350,8 @@ export async function unblockContact(deps: Deps, viewer: Viewer, input: { userId
 
 // --- reads -------------------------------------------------------------------------------------------
 
-/** The viewer's pair with `peerId`, read without locks (queries); empty for an id no user can have. */
+/** The viewer's pair with `peerId` (a well-formed user id: `isUserId`), read without locks (queries). */
 export async function readPair(db: Db, viewerId: string, peerId: string) {
-  if (!possibleUserId(peerId))
-    return {
-      pair: { mine: null, theirs: null, conversation: NO_CONVERSATION } as Pair,
-      conversation: undefined,
-    };
   const { ab, ba } = await loadEntries(db, viewerId, peerId);
   const conversation = await findDirect(db, viewerId, peerId);
   return { pair: { mine: ab, theirs: ba, conversation: factsOf(conversation) } as Pair, conversation };
@@ -372,22 +374,24 @@ export async function listContactViews(
   }));
 }
 
-/** `contact(userId)`: the viewer's view, or null. */
+/** `contact(userId)`: the viewer's view, or null; throws BAD_USER_INPUT for a malformed user id. */
 export async function getContact(deps: Deps, viewer: Viewer, peerId: string): Promise<ContactView | null> {
+  requireId('user', peerId);
   const { pair, conversation } = await readPair(deps.db, viewer.userId, peerId);
   return conversation ? contactView(viewer.userId, peerId, pair, conversation.id) : null;
 }
 
-/** R8: `deletionPreview`. Unknown user → NOT_FOUND refusal. */
+/** R8: `deletionPreview`. Malformed user id or the viewer → BAD_USER_INPUT; unknown user → NOT_FOUND. */
 export async function deletionPreview(
   deps: Deps,
   viewer: Viewer,
   peerId: string,
   action: ContactAction,
 ): Promise<Result<Preview>> {
+  const malformed = malformedId('user', peerId, ['userId']);
+  if (malformed) return malformed;
   if (peerId === viewer.userId) return refuse('BAD_USER_INPUT', 'That is you.', ['userId']);
-  if (!possibleUserId(peerId) || !(await userExists(deps.db, peerId)))
-    return refuse('NOT_FOUND', 'No such user.', ['userId']);
+  if (!(await userExists(deps.db, peerId))) return refuse('NOT_FOUND', 'No such user.', ['userId']);
   const { pair, conversation } = await readPair(deps.db, viewer.userId, peerId);
   const now = deps.clock.now();
   const visible =
@@ -401,6 +405,8 @@ export async function requestDeletionProof(
   viewer: Viewer,
   input: { userId: string },
 ): Promise<Result<{ proof: string }>> {
+  const malformed = malformedId('user', input.userId, ['input', 'userId']);
+  if (malformed) return malformed;
   if (input.userId === viewer.userId) return refuse('BAD_USER_INPUT', 'That is you.', ['input', 'userId']);
   const { pair, conversation } = await readPair(deps.db, viewer.userId, input.userId);
   const facts = proofOf(pair);
@@ -422,9 +428,6 @@ export async function requestDeletionProof(
   );
   return ok({ proof });
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string): boolean => UUID.test(s);
 
 /** The request if the viewer may see it (sender, or recipient when not hidden). */
 export async function findRequestFor(db: Db, viewerId: string, id: string): Promise<FriendRequestRow | null> {

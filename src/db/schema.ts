@@ -2,4 +2,5 @@
 export * from '../contacts/contacts.tables.js';
 export * from '../messages/messages.tables.js';
 export * from '../notices/notices.tables.js';
+export * from '../ratelimits/ratelimits.tables.js';
 export * from '../users/users.tables.js';

@@ -36,6 +36,7 @@ export type AdvanceClockPayload = {
 export type BlockContactInput = {
   /** R4: also purge the pair's messages now, for good. */
   deleteHistory?: InputMaybe<Scalars['Boolean']['input']>;
+  /** A user id: 1 to 128 characters without U+0000; else `BAD_USER_INPUT`. An unknown user is `NOT_FOUND`. */
   userId: Scalars['ID']['input'];
 };
 
@@ -152,6 +153,7 @@ export type ConversationPurged = Notice & {
 
 export type DeleteContactInput = {
   notice?: InputMaybe<DeletionNotice>;
+  /** A user id: 1 to 128 characters without U+0000; else `BAD_USER_INPUT`. An unknown user is `NOT_FOUND`. */
   userId: Scalars['ID']['input'];
 };
 
@@ -197,12 +199,22 @@ export type DeletionPreview = {
 export type ErrorCode =
   /** It exists already (an accepted friendship, an answered request). */
   | 'ALREADY_EXISTS'
+  /** Top-level only: the HTTP request itself is malformed (not JSON, too large, no query). Nothing ran. */
+  | 'BAD_REQUEST'
   /** The input is malformed or out of range; `field` names it. */
   | 'BAD_USER_INPUT'
   /** N1: the cursor is older than the notices kept (7 days at least); subscribe again without `after`. */
   | 'CURSOR_EXPIRED'
   /** The viewer may not do this (a rule of SPEC.md refuses it); nothing changed. */
   | 'FORBIDDEN'
+  /** Top-level only: the document is not valid GraphQL syntax. Nothing ran. */
+  | 'GRAPHQL_PARSE_FAILED'
+  /**
+   * Top-level only: the operation was refused before it ran — it does not fit the schema, or it
+   * passes one of the server's operation limits (depth, aliases, directives, tokens, length, cost;
+   * the message names the limit). Nothing ran.
+   */
+  | 'GRAPHQL_VALIDATION_FAILED'
   | 'GROUP_DISSOLVED'
   | 'GROUP_PROTECTED'
   /** An unexpected fault; the message is hidden and `extensions.requestId` is in the server log. */
@@ -212,7 +224,14 @@ export type ErrorCode =
   | 'NOT_FOUND'
   /** The action needs a friendship that the viewer does not have. */
   | 'NOT_FRIENDS'
-  /** Too many requests. */
+  /** Top-level only: an automatic persisted query's hash is unknown here; send the query with its hash. */
+  | 'PERSISTED_QUERY_NOT_FOUND'
+  /**
+   * Too many requests: a signed-in user's mutations (each root mutation field counts one), or
+   * requests without a valid token from one address, passed the limit of the current window.
+   * Nothing changed. In `userErrors` (mutations) `retryAfterSeconds` says when to try again; as a
+   * top-level error (HTTP 429 with a `Retry-After` header) `extensions.retryAfterSeconds` does.
+   */
   | 'RATE_LIMITED'
   | 'STEP_UP_REQUIRED'
   /** No valid token (top-level errors only). */
@@ -533,6 +552,7 @@ export type QueryRetentionStatusArgs = {
 };
 
 export type RequestDeletionProofInput = {
+  /** A user id: 1 to 128 characters without U+0000; else `BAD_USER_INPUT`. */
   userId: Scalars['ID']['input'];
 };
 
@@ -559,6 +579,7 @@ export type RequestStatus =
 
 export type RespondToFriendRequestInput = {
   accept: Scalars['Boolean']['input'];
+  /** A friend request's id (a UUID); else `BAD_USER_INPUT`. An unknown, hidden or someone else's request is `NOT_FOUND`. */
   requestId: Scalars['ID']['input'];
 };
 
@@ -626,6 +647,7 @@ export type RunRetentionSweepPayload = {
 export type SendFriendRequestInput = {
   /** Up to 500 characters (Unicode code points), without U+0000; trimmed, blank means none. Else `BAD_USER_INPUT`. */
   greeting?: InputMaybe<Scalars['String']['input']>;
+  /** A user id: 1 to 128 characters without U+0000; else `BAD_USER_INPUT`. An unknown user is `NOT_FOUND`. */
   userId: Scalars['ID']['input'];
 };
 
@@ -641,6 +663,7 @@ export type SendFriendRequestPayload = {
 export type SendMessageInput = {
   /** 1 to 10,000 characters (Unicode code points), not only whitespace, without U+0000; else `BAD_USER_INPUT`. */
   body: Scalars['String']['input'];
+  /** A conversation id (a UUID); else `BAD_USER_INPUT`. One the viewer is no party of is `NOT_FOUND`. */
   conversationId: Scalars['ID']['input'];
 };
 
@@ -677,6 +700,7 @@ export type SweepRun = {
 };
 
 export type UnblockContactInput = {
+  /** A user id: 1 to 128 characters without U+0000; else `BAD_USER_INPUT`. An unknown user is `NOT_FOUND`. */
   userId: Scalars['ID']['input'];
 };
 
@@ -703,6 +727,8 @@ export type UserError = {
   field?: Maybe<Array<Scalars['String']['output']>>;
   /** For people; clients branch on `code`, never on the message. */
   message: Scalars['String']['output'];
+  /** With RATE_LIMITED: seconds until the limit lets this user's mutations through again; else null. */
+  retryAfterSeconds?: Maybe<Scalars['Int']['output']>;
 };
 
 
@@ -1202,6 +1228,7 @@ export type UserErrorResolvers<ContextType = Context, ParentType extends Resolve
   code?: Resolver<ResolversTypes['ErrorCode'], ParentType, ContextType>;
   field?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  retryAfterSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = Context> = {

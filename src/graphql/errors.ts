@@ -8,6 +8,8 @@ export interface UserError {
   code: ErrorCode;
   message: string;
   field?: string[];
+  /** With RATE_LIMITED: seconds until the limit lets the user through again. */
+  retryAfterSeconds?: number;
 }
 
 /** A use case's answer: the value, or the refusal that left everything unchanged. */
@@ -18,6 +20,26 @@ export const refuse = <T = never>(code: ErrorCode, message: string, field?: stri
   ok: false,
   error: { code, message, ...(field ? { field } : {}) },
 });
+
+/** A mutation refused by the per-user rate limit: nothing ran. */
+export const rateLimited = <T = never>(retryAfterSeconds: number): Result<T> => ({
+  ok: false,
+  error: {
+    code: 'RATE_LIMITED',
+    message: `Too many changes; try again in ${retryAfterSeconds} s.`,
+    retryAfterSeconds,
+  },
+});
+
+/** The same refusal as a top-level error: HTTP 429 with `Retry-After`. */
+export const rateLimitedError = (retryAfterSeconds: number): GraphQLError =>
+  new GraphQLError(`Too many requests; try again in ${retryAfterSeconds} s.`, {
+    extensions: {
+      code: 'RATE_LIMITED',
+      retryAfterSeconds,
+      http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    },
+  });
 
 /**
  * The mutation payload convention of API.md: the result's fields and `userErrors: []`, or only

@@ -9,6 +9,8 @@ import { messageResolvers } from '../messages/messages.resolvers.js';
 import { noticeResolvers } from '../notices/notices.resolvers.js';
 import { retentionResolvers } from '../retention/retention.resolvers.js';
 import { baseResolvers } from './base.resolvers.js';
+import type { Context } from './context.js';
+import { payload, rateLimited } from './errors.js';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schema', import.meta.url));
 
@@ -28,7 +30,35 @@ const areas: Resolvers[] = [
   retentionResolvers,
 ];
 
+type Resolver = (parent: unknown, args: unknown, ctx: Context, info: unknown) => unknown;
+
+/**
+ * Every root mutation field first takes one point of the signed-in user's rate limit; over it,
+ * the field answers `{ userErrors: [RATE_LIMITED] }` (every payload has `userErrors`) and nothing
+ * runs. Fields asked without a token go on to refuse with UNAUTHENTICATED as before (the
+ * per-address limit counted the request already).
+ */
+function limitMutations(area: Resolvers): Resolvers {
+  if (!area.Mutation) return area;
+  const guarded = Object.fromEntries(
+    Object.entries(area.Mutation as Record<string, Resolver>).map(([name, resolve]) => [
+      name,
+      async (parent: unknown, args: unknown, ctx: Context, info: unknown) => {
+        if (ctx.viewer) {
+          const wait = await ctx.deps.rateLimiter.mutation(ctx.viewer.userId);
+          if (wait !== undefined) {
+            ctx.deps.metrics.rateLimited('mutation');
+            return payload(rateLimited(wait));
+          }
+        }
+        return resolve(parent, args, ctx, info);
+      },
+    ]),
+  );
+  return { ...area, Mutation: guarded } as Resolvers;
+}
+
 /** The executable schema: every area's SDL and resolvers. */
 export function buildSchema(): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: areas as never });
+  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: areas.map(limitMutations) as never });
 }

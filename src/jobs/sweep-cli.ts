@@ -5,7 +5,9 @@ import { loadProofSigner } from '../contacts/contacts.proof.js';
 import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
+import { createMetrics } from '../metrics.js';
 import { NoticeBus } from '../notices/notices.bus.js';
+import { createRateLimiter } from '../ratelimits/ratelimits.js';
 import { runSweep } from '../retention/retention.service.js';
 
 const config = loadConfig();
@@ -14,6 +16,15 @@ const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: 
 await migrateDatabase(database);
 const proof = await loadProofSigner(config.proofKey, config.dataDir);
 const bus = new NoticeBus(database, logger); // not started: the sweep only writes notices
-const counts = await runSweep({ config, db: database.db, clock: systemClock, logger, bus, proof });
+const counts = await runSweep({
+  config,
+  db: database.db,
+  clock: systemClock,
+  logger,
+  bus,
+  proof,
+  rateLimiter: createRateLimiter(database.db, config.rateLimits),
+  metrics: createMetrics(bus),
+});
 await database.close();
 process.stdout.write(`${JSON.stringify(counts)}\n`);

@@ -1,8 +1,8 @@
 import type { Resolvers } from '../generated/graphql.js';
 import { type Context, requireViewer } from '../graphql/context.js';
 import { graphqlError, payload } from '../graphql/errors.js';
-import { instantKey, keysetPage } from '../graphql/pagination.js';
-import { retentionStatus } from '../retention/retention.service.js';
+import { INSTANT_UUID, instantKey, keysetPage, SEQ } from '../graphql/pagination.js';
+import { loadedRetentionStatus } from '../retention/retention.service.js';
 import {
   getConversation,
   listConversationsOf,
@@ -20,9 +20,8 @@ const messagePage = (
 ) =>
   keysetPage(
     args,
-    1,
-    (key, limit) =>
-      readableMessages(ctx.deps.db, c, ctx.deps.clock.now(), key ? Number(key[0]) : null, limit),
+    SEQ,
+    (key, limit) => readableMessages(ctx.deps.db, c, ctx.deps.clock.now(), key ? key[0] : null, limit),
     (m: MessageRow) => [m.seq],
   );
 
@@ -33,9 +32,9 @@ export const messageResolvers: Resolvers = {
       const viewer = requireViewer(ctx);
       return keysetPage(
         args,
-        2,
+        INSTANT_UUID,
         (key, limit) => listConversationsOf(ctx.deps.db, viewer.userId, instantKey(key), limit),
-        (c) => [c.createdAt.toISOString(), c.id],
+        (c) => [c.createdAt, c.id],
       );
     },
     messages: async (_p, args, ctx) => {
@@ -51,7 +50,7 @@ export const messageResolvers: Resolvers = {
   Conversation: {
     peer: (c, _a, ctx) => (c.kind === 'DIRECT' ? { id: peerOf(c, requireViewer(ctx).userId) } : null),
     retention: async (c, _a, ctx) => {
-      const r = await retentionStatus(ctx.deps, requireViewer(ctx), c.id);
+      const r = await loadedRetentionStatus(ctx.deps, ctx.loaders, c.id);
       if (!r.ok) throw graphqlError(r.error.code, r.error.message);
       return r.value;
     },

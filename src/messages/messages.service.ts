@@ -1,11 +1,11 @@
 import type { Viewer } from '../auth.js';
 import { decideSend } from '../contacts/contacts.rules.js';
-import { isUuid } from '../contacts/contacts.service.js';
 import { loadEntries, lockPair } from '../contacts/contacts.store.js';
 import type { Db } from '../db/client.js';
 import type { Deps } from '../graphql/context.js';
 import { ok, type Result, refuse } from '../graphql/errors.js';
 import { publish } from '../notices/notices.service.js';
+import { isUuid, malformedId, requireId } from '../shared/ids.js';
 import { checkBody, historyVisible } from './messages.rules.js';
 import {
   findConversationOf,
@@ -22,7 +22,8 @@ export const peerOf = (c: ConversationRow, userId: string): string =>
 
 /**
  * `sendMessage`: refused per SPEC §1 (R2: VERIFICATION_REQUIRED, the same for a peer's delete and
- * block). Holds the pair lock shared, so no message lands after an R4 purge in the same instant.
+ * block); a malformed conversation id → BAD_USER_INPUT, an unknown one → NOT_FOUND. Holds the pair
+ * lock shared, so no message lands after an R4 purge in the same instant.
  */
 export async function sendMessage(
   deps: Deps,
@@ -32,19 +33,17 @@ export async function sendMessage(
   const body = input.body;
   const valid = checkBody(body);
   if (!valid.ok) return refuse(valid.code, valid.message, ['input', 'body']);
-  const notFound = refuse<{ message: MessageRow }>('NOT_FOUND', 'No such conversation.', [
-    'input',
-    'conversationId',
-  ]);
-  if (!isUuid(input.conversationId)) return notFound;
+  const field = ['input', 'conversationId'];
+  const malformed = malformedId('uuid', input.conversationId, field);
+  if (malformed) return malformed;
   return deps.db.transaction(async (tx) => {
     const conversation = await findConversationOf(tx, input.conversationId, viewer.userId);
-    if (conversation?.kind !== 'DIRECT') return notFound;
+    if (conversation?.kind !== 'DIRECT') return refuse('NOT_FOUND', 'No such conversation.', field);
     const peerId = peerOf(conversation, viewer.userId);
     await lockPair(tx, viewer.userId, peerId, 'shared');
     const { ab, ba } = await loadEntries(tx, viewer.userId, peerId);
     const d = decideSend({ mine: ab, theirs: ba });
-    if (!d.ok) return refuse(d.code, d.message, ['input', 'conversationId']);
+    if (!d.ok) return refuse(d.code, d.message, field);
     const now = deps.clock.now();
     const message = await insertMessage(tx, {
       conversationId: conversation.id,
@@ -67,9 +66,9 @@ export async function sendMessage(
   });
 }
 
-/** A conversation the viewer is a party of, or null. */
+/** A conversation the viewer is a party of, or null; throws BAD_USER_INPUT for a malformed id. */
 export async function getConversation(db: Db, viewerId: string, id: string): Promise<ConversationRow | null> {
-  if (!isUuid(id)) return null;
+  requireId('uuid', id);
   return (await findConversationOf(db, id, viewerId)) ?? null;
 }
 

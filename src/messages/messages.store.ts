@@ -68,11 +68,23 @@ export async function findConversationOf(
   id: string,
   userId: string,
 ): Promise<ConversationRow | undefined> {
-  const [row] = await db
+  const [row] = await findConversationsOf(db, [id], userId);
+  return row;
+}
+
+/**
+ * The conversations with these ids that the user is a party of and may see (`partyOf`), in one
+ * statement (a page's worth: `Loaders.conversation`); the others are left out. Any order.
+ */
+export async function findConversationsOf(
+  db: Db,
+  ids: readonly string[],
+  userId: string,
+): Promise<ConversationRow[]> {
+  return db
     .select()
     .from(conversations)
-    .where(and(eq(conversations.id, id), partyOf(userId)));
-  return row;
+    .where(and(sql`${conversations.id} = ANY(${sql.param([...ids])})`, partyOf(userId)));
 }
 
 /** The user's conversations (those `partyOf` lets them see), newest first. */

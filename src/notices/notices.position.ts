@@ -21,9 +21,16 @@ export function encodeCursor(p: Position): string {
   return Buffer.from(`n1:${p.xid}:${p.id}`).toString('base64url');
 }
 
-/** The position of a cursor, or `null` when the string is not one of ours. */
+const MAX_XID = 2n ** 64n - 1n; // xid8: unsigned 64-bit
+const MAX_ID = 2n ** 63n - 1n; // bigint: signed 64-bit
+
+/**
+ * The position of a cursor, or `null` when the string is not one of ours: another shape, or a part
+ * out of its column's range (Postgres would refuse it).
+ */
 export function decodeCursor(cursor: string): Position | null {
-  const m = /^n1:(\d{1,20}):(\d{1,20})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  const m = /^n1:(\d{1,20}):(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!m) return null;
-  return { xid: BigInt(m[1]!), id: BigInt(m[2]!) };
+  const p = { xid: BigInt(m[1]!), id: BigInt(m[2]!) };
+  return p.xid <= MAX_XID && p.id <= MAX_ID ? p : null;
 }

@@ -1,26 +1,46 @@
 import type { Viewer } from '../auth.js';
 import { retentionOf } from '../contacts/contacts.rules.js';
-import { factsOf, isUuid } from '../contacts/contacts.service.js';
+import { factsOf } from '../contacts/contacts.service.js';
 import { toEntry } from '../contacts/contacts.store.js';
-import type { Deps } from '../graphql/context.js';
+import type { Deps, Loaders } from '../graphql/context.js';
 import { ok, type Result, refuse } from '../graphql/errors.js';
 import { historyVisible } from '../messages/messages.rules.js';
 import { deleteMessages, lockDueConversations, updateRetention } from '../messages/messages.store.js';
 import { pruneNotices, publish } from '../notices/notices.service.js';
+import { malformedId } from '../shared/ids.js';
 import type { RetentionView } from './retention.rules.js';
-import { loadRetentionFacts } from './retention.store.js';
+import { loadRetentionFacts, type RetentionFacts } from './retention.store.js';
 
-/** T4: the viewer's retention status of a direct conversation they are a party of (one query). */
+/**
+ * T4: the viewer's retention status of a direct conversation they are a party of (one query).
+ * A malformed id → BAD_USER_INPUT; one the viewer is no party of → NOT_FOUND.
+ */
 export async function retentionStatus(
   deps: Deps,
   viewer: Viewer,
   conversationId: string,
 ): Promise<Result<RetentionView>> {
-  const facts = isUuid(conversationId)
-    ? await loadRetentionFacts(deps.db, conversationId, viewer.userId)
-    : undefined;
+  const malformed = malformedId('uuid', conversationId, ['conversationId']);
+  if (malformed) return malformed;
+  return statusOf(await loadRetentionFacts(deps.db, conversationId, viewer.userId), deps.clock.now());
+}
+
+/**
+ * T4 as `retentionStatus` answers it, for a conversation the request already holds (a row of a
+ * page): its facts come from the request's loader, one statement for the whole page. NOT_FOUND
+ * when the viewer is no party.
+ */
+export async function loadedRetentionStatus(
+  deps: Deps,
+  loaders: Pick<Loaders, 'retentionFacts'>,
+  conversationId: string,
+): Promise<Result<RetentionView>> {
+  return statusOf(await loaders.retentionFacts.load(conversationId), deps.clock.now());
+}
+
+/** T4 from the viewer's facts about one conversation at `now`; NOT_FOUND without facts (no party). */
+function statusOf(facts: RetentionFacts | null | undefined, now: Date): Result<RetentionView> {
   if (!facts) return refuse('NOT_FOUND', 'No such conversation.', ['conversationId']);
-  const now = deps.clock.now();
   const { conversation } = facts;
   const pair = {
     mine: toEntry(facts.mine),

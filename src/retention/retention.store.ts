@@ -15,23 +15,38 @@ export interface RetentionFacts {
 /**
  * Everything T4 needs about a direct conversation from the viewer's side, in one statement: the
  * conversation (only for a party holding an entry about the peer, as `findConversationOf`), both
- * entries and the stored message count.
+ * entries and the stored message count. Undefined when the viewer is no such party.
  */
 export async function loadRetentionFacts(
   db: Database,
   conversationId: string,
   viewerId: string,
 ): Promise<RetentionFacts | undefined> {
+  const [row] = await loadRetentionFactsOf(db, [conversationId], viewerId);
+  return row;
+}
+
+/**
+ * `loadRetentionFacts` for many conversations of one viewer, in one statement (a page's worth:
+ * `Loaders.retentionFacts`); those the viewer is no party of are left out. Any order.
+ */
+export async function loadRetentionFactsOf(
+  db: Database,
+  conversationIds: readonly string[],
+  viewerId: string,
+): Promise<RetentionFacts[]> {
   let query = prepared.get(db);
   if (!query) {
     query = prepareRetentionFacts(db);
     prepared.set(db, query);
   }
-  const [row] = await query.execute({ conversationId, viewerId });
-  return row;
+  return query.execute({ conversationIds: [...conversationIds], viewerId });
 }
 
-/** The statement, built once per database (a hot read: T4 is asked for on every conversation view). */
+/**
+ * The statement, built once per database (a hot read: T4 is asked for on every conversation view).
+ * One text for one id or a page of them (`= ANY($ids)`), so the server plans it once.
+ */
 const prepared = new WeakMap<Database, ReturnType<typeof prepareRetentionFacts>>();
 
 function prepareRetentionFacts(db: Database) {
@@ -52,7 +67,7 @@ function prepareRetentionFacts(db: Database) {
     .leftJoin(theirs, and(eq(theirs.ownerId, peer), eq(theirs.peerId, viewerId)))
     .where(
       and(
-        eq(c.id, sql.placeholder('conversationId')),
+        sql`${c.id} = ANY(${sql.placeholder('conversationIds')})`,
         eq(c.kind, 'DIRECT'),
         or(eq(c.userLow, viewerId), eq(c.userHigh, viewerId)),
       ),

@@ -1,12 +1,41 @@
 import { sql } from 'drizzle-orm';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../src/auth.js';
 import { rows } from '../../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { eventually, nextClose } from '../support/notices.js';
-import { collect, startTestApp, type TestApp } from '../support/server.js';
+import { collect, startTestApp, TEST_SECRET, type TestApp } from '../support/server.js';
 
 const HOUR_AGO = () => new Date(Date.now() - 3600_000);
+
+/**
+ * A token signed with the test secret (HS256) carrying exactly `claims`, plus `iat` and an `exp` an
+ * hour from now unless `claims` says otherwise (`exp: undefined` leaves it out).
+ */
+async function crafted(claims: Record<string, unknown>): Promise<string> {
+  const iat = Math.floor(Date.now() / 1000);
+  const payload = Object.fromEntries(
+    Object.entries({ iat, exp: iat + 3600, ...claims }).filter(([, v]) => v !== undefined),
+  );
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(TEST_SECRET));
+}
+
+/** Tokens with a valid signature whose claims the server must refuse (API.md: Identity). */
+const REFUSED_CLAIMS: [string, Record<string, unknown>][] = [
+  ['a numeric sub', { sub: 42 }],
+  ['an object sub', { sub: { id: 'alice' } }],
+  ['a null sub', { sub: null }],
+  ['an empty sub', { sub: '' }],
+  ['a sub of 129 characters', { sub: 'a'.repeat(129) }],
+  ['a sub holding U+0000', { sub: 'a\u0000b' }],
+  ['no sub', {}],
+  ['no exp', { sub: 'alice', exp: undefined }],
+  ['an exp that is a string', { sub: 'alice', exp: String(Math.floor(Date.now() / 1000) + 3600) }],
+  ['an exp beyond any date', { sub: 'alice', exp: 1e20 }],
+];
 
 describe('authentication (API.md: Identity)', () => {
   let db: TestDatabase;
@@ -55,6 +84,33 @@ describe('authentication (API.md: Identity)', () => {
       expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     });
 
+    it.each(REFUSED_CLAIMS)(
+      'a token with %s is refused with HTTP 401 and UNAUTHENTICATED',
+      async (_what, claims) => {
+        const r = await t.http('{ me { id } }', {}, await crafted(claims));
+        expect(r.status).toBe(401);
+        expect(r.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+        expect(r.data ?? null).toBeNull();
+      },
+    );
+
+    it('tokens from signToken are accepted: a sub of 1 and of 128 characters, emoji counted as one', async () => {
+      for (const userId of ['h', 'h'.repeat(128), '🙂'.repeat(128)]) {
+        const r = await t.http<{ me: { id: string } }>('{ me { id } }', {}, await t.token(userId));
+        expect(r.errors).toBeUndefined();
+        expect(r.data?.me.id).toBe(userId);
+      }
+      // The same claims crafted by hand are accepted too: the refusals above are about the claims.
+      const r = await t.http<{ me: { id: string } }>('{ me { id } }', {}, await crafted({ sub: 'hank' }));
+      expect(r.data?.me.id).toBe('hank');
+    });
+
+    it('signToken refuses to sign a user id the server would refuse', async () => {
+      for (const userId of ['', 'h'.repeat(129), 'a\u0000b']) {
+        await expect(t.token(userId)).rejects.toThrow(TypeError);
+      }
+    });
+
     it('an expired token is refused with HTTP 401 and UNAUTHENTICATED', async () => {
       const expired = await t.token('alice', { ttlSeconds: 60, now: HOUR_AGO() });
       const r = await t.http('{ me { id } }', {}, expired);
@@ -82,6 +138,18 @@ describe('authentication (API.md: Identity)', () => {
     it('a socket with a bad token is closed with 4403', async () => {
       const client = t.ws('not-a-jwt');
       expect((await nextClose(client)).code).toBe(4403);
+    });
+
+    it.each(REFUSED_CLAIMS)('a socket with a token with %s is closed with 4403', async (_what, claims) => {
+      const client = t.ws(await crafted(claims));
+      expect((await nextClose(client)).code).toBe(4403);
+    });
+
+    it('a socket with a token from signToken stays open and answers me', async () => {
+      const client = t.ws(await t.token('h'.repeat(128)));
+      const [r] = await collect<{ me: { id: string } }>(client, '{ me { id } }').take(1);
+      expect(r?.data?.me.id).toBe('h'.repeat(128));
+      await client.dispose();
     });
 
     it('a socket with an expired token is closed with 4403', async () => {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { eventually, publishTagged, settleNotices, TAGGED_FIELDS } from '../support/notices.js';
 import { collect, startTestApp, type TestApp } from '../support/server.js';
@@ -26,7 +27,7 @@ describe('Errors: bad input never yields a 500 or a stack trace; faults are hidd
   let t: TestApp;
   beforeAll(async () => {
     db = await createTestDatabase('pg');
-    t = await startTestApp(db.handle, { config: { maxQueryDepth: 3 } });
+    t = await startTestApp(db.handle, { config: { limits: { ...DEFAULT_LIMITS, maxDepth: 3 } } });
   });
   afterAll(async () => {
     await t?.stop();

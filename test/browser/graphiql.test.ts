@@ -24,6 +24,8 @@ const HEADERS_TAB = '.graphiql-editor-tools button[data-name="headers"]';
 const HEADERS_EDITOR = 'section.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor';
 const ACTIVE_TAB_NAME = '.graphiql-tab[aria-selected="true"] .graphiql-tab-button';
 const RESULT_LINES = '.graphiql-response .result-window .view-lines';
+const DOCS_BUTTON = '.graphiql-sidebar button[aria-label="Show Documentation Explorer"]';
+const DOC_EXPLORER = '.graphiql-doc-explorer';
 
 /** Monaco renders spaces as U+00A0. */
 const plain = (s: string | null): string => (s ?? '').replaceAll('\u00a0', ' ');
@@ -120,8 +122,11 @@ describe('GraphiQL in a browser', () => {
     await db?.drop();
   });
 
-  /** A fresh browser context on GraphiQL, loaded, with `Authorization: Bearer <token>` in the header editor. */
-  async function openGraphiql(token: string): Promise<Page> {
+  /**
+   * A fresh browser context on GraphiQL, loaded, with `Authorization: Bearer <token>` in the header
+   * editor (none when `token` is undefined: a newcomer's first look).
+   */
+  async function openGraphiql(token: string | undefined): Promise<Page> {
     requested = [];
     pageErrors = [];
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -145,6 +150,7 @@ describe('GraphiQL in a browser', () => {
       'the default query in the operation editor',
     );
 
+    if (token === undefined) return page;
     const headersTab = page.locator(HEADERS_TAB);
     if (!((await headersTab.getAttribute('class')) ?? '').split(/\s+/).includes('active'))
       await headersTab.click();
@@ -186,6 +192,29 @@ describe('GraphiQL in a browser', () => {
     // The page, its stylesheet, fonts, script and Monaco workers all came from the app.
     expect(requested.some((u) => u.endsWith('/graphiql/graphiql.js'))).toBe(true);
     expect(requested.some((u) => u.endsWith('/graphql'))).toBe(true);
+    expect(foreign()).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows the schema in the docs pane on a fresh start, with no token', async () => {
+    const page = await openGraphiql(undefined);
+    await page.locator(DOCS_BUTTON).click();
+    const docs = page.locator(DOC_EXPLORER);
+    await until(
+      () => textOf(docs),
+      (text) => /Query/.test(text) && /Subscription/.test(text),
+      'the root types in the docs pane',
+    );
+    await docs.getByText('Query', { exact: true }).first().click();
+    // The Query type's fields, with the SDL's descriptions (the API reference).
+    const fields = await until(
+      () => textOf(docs),
+      (text) => text.includes('retentionStatus') && text.includes('contacts'),
+      'the fields of Query in the docs pane',
+    );
+    expect(fields).toMatch(/deletionPreview/);
+    const body = await textOf(page.locator('body'));
+    expect(body).not.toMatch(/Error fetching schema|exceeds the limit|limit of/);
     expect(foreign()).toEqual([]);
     expect(pageErrors).toEqual([]);
   });

@@ -187,7 +187,9 @@ describe('R1 friend request', () => {
     const sent = await api.sendFriendRequest(a, b);
     expect(codes(await api.respond(c, sent.request!.id, true))).toEqual(['NOT_FOUND']);
     expect(codes(await api.respond(a, sent.request!.id, true))).toEqual(['NOT_FOUND']);
-    expect(codes(await api.respond(b, 'not-a-request-id', true))).toEqual(['NOT_FOUND']);
+    // An id that is not one at all is malformed input (API.md), not an unknown request.
+    expect(codes(await api.respond(b, 'not-a-request-id', true))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await api.respond(b, '00000000-0000-4000-8000-000000000000', true))).toEqual(['NOT_FOUND']);
     expect(codes(await api.respond(b, sent.request!.id, true))).toEqual([]);
     expect(codes(await api.respond(b, sent.request!.id, false))).toEqual(['ALREADY_EXISTS']);
     expect(await api.contact(b, a)).toMatchObject({ state: 'FRIEND' });
@@ -218,14 +220,15 @@ describe('R1 friend request', () => {
 });
 
 describe('R1 bad input', () => {
-  it('a user id or greeting holding U+0000 is refused like any unknown user or bad greeting, never with a 500', async () => {
+  it('a user id or greeting holding U+0000 is refused as malformed (BAD_USER_INPUT), never with a 500', async () => {
     const [a, b] = names('r1-nul', 'a', 'b');
     await api.befriend(a, b);
     const bad = 'x\u0000y';
     const q = `mutation($u: ID!, $g: String) {
       send: sendFriendRequest(input: { userId: $u, greeting: $g }) { userErrors { code field } } }`;
+    // No token can carry such a user id, so it is malformed input, not an unknown user.
     expect(await api.gql(a, q, { u: bad })).toEqual({
-      send: { userErrors: [{ code: 'NOT_FOUND', field: ['input', 'userId'] }] },
+      send: { userErrors: [{ code: 'BAD_USER_INPUT', field: ['input', 'userId'] }] },
     });
     expect(await api.gql(a, q, { u: names('r1-nul', 'c')[0], g: 'hi\u0000' })).toEqual({
       send: { userErrors: [{ code: 'BAD_USER_INPUT', field: ['input', 'greeting'] }] },
@@ -241,14 +244,15 @@ describe('R1 bad input', () => {
       { u: bad },
     );
     expect(Object.fromEntries(Object.entries(mutations).map(([k, v]) => [k, codes(v)]))).toEqual({
-      del: ['NOT_FOUND'],
-      block: ['NOT_FOUND'],
-      unblock: ['NOT_FOUND'],
-      proof: ['FORBIDDEN'],
+      del: ['BAD_USER_INPUT'],
+      block: ['BAD_USER_INPUT'],
+      unblock: ['BAD_USER_INPUT'],
+      proof: ['BAD_USER_INPUT'],
     });
-    expect(await api.contact(a, bad)).toBeNull();
+    const contact = await api.raw(a, 'query($u: ID!) { contact(userId: $u) { state } }', { u: bad });
+    expect(contact.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     const preview = await api.raw(a, '{ deletionPreview(userId: "x\\u0000y", action: DELETE) { allowed } }');
-    expect(preview.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    expect(preview.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
   });
 
   it('a greeting is counted in characters: 500 emoji are accepted, 501 refused', async () => {

@@ -3,6 +3,7 @@
 // stream. The one difference is sending a message, and that refusal is the same for both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
+import { DEFAULT_LIMITS } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { collect, startTestApp, type TestApp } from '../support/server.js';
 import {
@@ -29,7 +30,8 @@ let api: Api;
 beforeAll(async () => {
   db = await createTestDatabase('pg');
   clock = new ManualClock('2026-01-01T00:00:00.000Z');
-  t = await startTestApp(db.handle, { clock });
+  // The comparison reads every field of the pair at once (cost ~6,100): above the default limit of 5,000.
+  t = await startTestApp(db.handle, { clock, config: { limits: { ...DEFAULT_LIMITS, maxCost: 20_000 } } });
   api = apiClient(t, db);
 });
 

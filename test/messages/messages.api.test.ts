@@ -82,7 +82,7 @@ describe('sendMessage', () => {
     });
   });
 
-  it('refuses a conversation the sender is not a party of, or that does not exist, with NOT_FOUND', async () => {
+  it('refuses a conversation the sender is not a party of, or that does not exist, with NOT_FOUND (a malformed id: BAD_USER_INPUT)', async () => {
     const [a, b, c] = names('send-outsider', 'a', 'b', 'c');
     const conversationId = await api.befriend(a, b);
     await api.token(c);
@@ -90,7 +90,10 @@ describe('sendMessage', () => {
       message: null,
       userErrors: [{ code: 'NOT_FOUND', field: ['input', 'conversationId'] }],
     });
-    expect(codes(await api.sendMessage(a, 'not-an-id', 'hi'))).toEqual(['NOT_FOUND']);
+    expect(await api.sendMessage(a, 'not-an-id', 'hi')).toMatchObject({
+      message: null,
+      userErrors: [{ code: 'BAD_USER_INPUT', field: ['input', 'conversationId'] }],
+    });
     expect(codes(await api.sendMessage(a, '00000000-0000-4000-8000-000000000000', 'hi'))).toEqual([
       'NOT_FOUND',
     ]);

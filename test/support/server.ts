@@ -1,9 +1,10 @@
 import { type Client, createClient } from 'graphql-ws';
+import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { type App, createApp } from '../../src/app.js';
 import { signToken } from '../../src/auth.js';
 import { type Clock, ManualClock, systemClock } from '../../src/clock.js';
-import type { Config } from '../../src/config.js';
+import { type Config, DEFAULT_LIMITS } from '../../src/config.js';
 import { loadProofSigner, type ProofSigner } from '../../src/contacts/contacts.proof.js';
 import type { DatabaseHandle } from '../../src/db/client.js';
 import { silentLogger } from './db.js';
@@ -34,8 +35,14 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logLevel: 'silent',
     nodeEnv: 'test',
     sweepIntervalSeconds: 0,
-    maxQueryDepth: 12,
     noticeQueueMax: 10_000,
+    limits: DEFAULT_LIMITS,
+    // Off: the domain suites send hundreds of mutations a second per user; test/app/rate-limits
+    // turns them on.
+    rateLimits: { windowSeconds: 60, mutationsPerUser: 0, anonymousPerIp: 0 },
+    introspection: true,
+    graphiql: true,
+    trustProxy: false,
     ...overrides,
   };
 }
@@ -71,11 +78,12 @@ export interface TestApp {
 /** Starts an app on a free port over `database` (the caller owns and drops the database). */
 export async function startTestApp(
   database: DatabaseHandle,
-  opts: { clock?: Clock; config?: Partial<Config> } = {},
+  opts: { clock?: Clock; config?: Partial<Config>; logger?: Logger } = {},
 ): Promise<TestApp> {
   const clock = opts.clock ?? new ManualClock();
   const config = testConfig(opts.config);
-  const app = createApp({ config, database, clock, logger: silentLogger, proof: await testProofSigner() });
+  const logger = opts.logger ?? silentLogger;
+  const app = createApp({ config, database, clock, logger, proof: await testProofSigner() });
   const url = await app.start(0);
   const clients: Client[] = [];
   return {

@@ -1,0 +1,161 @@
+// Per-request DataLoaders: a contacts or conversations page costs the same few statements whatever
+// its size, and batching answers exactly what the one-conversation query answers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { instrumentPg } from '../../bench/instrument.js';
+import { ManualClock } from '../../src/clock.js';
+import { type Api, apiClient, type Page, RETENTION, type Retention } from '../contacts/client.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { startTestApp, type TestApp } from '../support/server.js';
+
+const FRIENDS = 50;
+const MAX_PAGE_STATEMENTS = 6; // contacts + conversations + retention facts + users, and slack
+
+const viewer = 'dl-viewer';
+const friend = (i: number) => `dl-friend-${String(i).padStart(2, '0')}`;
+
+let db: TestDatabase;
+let t: TestApp;
+let api: Api;
+const counter = instrumentPg();
+
+interface ContactRow {
+  state: string;
+  user: { id: string; name: string };
+  conversation: { id: string; retention: Retention };
+}
+interface ConversationRow {
+  id: string;
+  retention: Retention;
+}
+
+/** The page documents whose cost is measured, by connection field. */
+const PAGES = {
+  contacts: `query($first: Int) { contacts(first: $first) { edges { node {
+    state user { id name } conversation { id retention { state reason visibleMessages } } } } } }`,
+  conversations: `query($first: Int) { conversations(first: $first) { edges { node {
+    id retention { state } } } } }`,
+};
+
+/**
+ * The notice bus' polls, which run on their own timer and wake-ups: they read the snapshot
+ * (`pg_current_snapshot()` in notices.store.ts; `pg_snapshot_xmin` in older versions).
+ */
+const BUS_POLL = /pg_current_snapshot\(\)|pg_snapshot_xmin/;
+
+/** The statements the server sends while `run` is under way, the notice bus' polls left out. */
+async function statementsOf<T>(run: () => Promise<T>): Promise<{ value: T; statements: string[] }> {
+  const log: string[] = [];
+  counter.log = log;
+  try {
+    const value = await run();
+    return { value, statements: log.filter((text) => !BUS_POLL.test(text)) };
+  } finally {
+    counter.log = undefined;
+  }
+}
+
+/** One page of `field` as the viewer, and the statements it cost. */
+const page = (field: keyof typeof PAGES, first: number) =>
+  statementsOf(
+    async () => (await api.gql<Record<string, Page<unknown>>>(viewer, PAGES[field], { first }))[field]!,
+  );
+
+beforeAll(async () => {
+  db = await createTestDatabase('pg');
+  t = await startTestApp(db.handle, { clock: new ManualClock('2026-01-01T00:00:00.000Z') });
+  api = apiClient(t, db);
+  await api.token(viewer);
+  const conversationIds: string[] = [];
+  for (let i = 0; i < FRIENDS; i++) conversationIds.push(await api.befriend(viewer, friend(i)));
+  // One pair in each retention state the viewer can see.
+  await api.deleteContact(viewer, friend(0)); // ONE_WAY_DELETED (R2)
+  await api.deleteContact(viewer, friend(1));
+  await api.deleteContact(friend(1), viewer); // BUFFERED (R3)
+  await api.blockContact(viewer, friend(2)); // BLOCKED (R4)
+  await api.blockContact(viewer, friend(3), true); // PURGED (R4)
+  await api.deleteContact(friend(4), viewer); // still ACTIVE for the viewer (R2)
+  await api.say(viewer, conversationIds[5]!, 'one', 'two');
+  await api.say(friend(5), conversationIds[5]!, 'three'); // ACTIVE with history
+});
+
+afterAll(async () => {
+  await t?.stop();
+  await db?.drop();
+});
+
+describe('a page costs a fixed number of statements, not one per row', () => {
+  it.each(Object.keys(PAGES) as (keyof typeof PAGES)[])(
+    '%s(first: 50) sends as many statements as a page of 10, and few',
+    async (field) => {
+      const ten = await page(field, 10);
+      const fifty = await page(field, 50);
+      expect(ten.value.edges).toHaveLength(10);
+      expect(fifty.value.edges).toHaveLength(FRIENDS);
+      const sent = fifty.statements.join('\n');
+      expect(fifty.statements.length, sent).toBe(ten.statements.length);
+      expect(fifty.statements.length, sent).toBeLessThanOrEqual(MAX_PAGE_STATEMENTS);
+    },
+  );
+});
+
+describe('batching answers what the one-conversation query answers', () => {
+  const single = (conversationId: string) => api.retention(viewer, conversationId);
+
+  it('every retention status on a contacts page equals retentionStatus(conversationId)', async () => {
+    const page = await api.gql<{ contacts: Page<ContactRow> }>(
+      viewer,
+      `{ contacts(first: 100) { edges { node { state user { id name }
+        conversation { id retention { ${RETENTION} } } } } } }`,
+    );
+    const nodes = page.contacts.edges.map((e) => e.node);
+    expect(new Set(nodes.map((n) => n.conversation.retention.state))).toEqual(
+      new Set(['ACTIVE', 'ONE_WAY_DELETED', 'BUFFERED', 'BLOCKED', 'PURGED']),
+    );
+    const byPeer = new Map(nodes.map((n) => [n.user.id, n]));
+    expect(byPeer.get(friend(0))?.state).toBe('DELETED_BY_ME');
+    expect(byPeer.get(friend(1))?.state).toBe('MUTUALLY_DELETED');
+    expect(byPeer.get(friend(5))?.conversation.retention.visibleMessages).toBe(3);
+    for (const n of nodes) expect(n.conversation.retention).toEqual(await single(n.conversation.id));
+  });
+
+  it('every retention status on a conversations page equals retentionStatus(conversationId)', async () => {
+    const page = await api.gql<{ conversations: Page<ConversationRow> }>(
+      viewer,
+      `{ conversations(first: 100) { edges { node { id retention { ${RETENTION} } } } } }`,
+    );
+    const nodes = page.conversations.edges.map((e) => e.node);
+    expect(nodes).toHaveLength(FRIENDS);
+    for (const n of nodes) expect(n.retention).toEqual(await single(n.id));
+  });
+
+  it('the other side of each pair sees its own view on its page: R2 hides a one-way delete, R3 buffers a mutual one', async () => {
+    const pageOf = async (who: string) =>
+      (
+        await api.gql<{ conversations: Page<ConversationRow> }>(
+          who,
+          `{ conversations(first: 100) { edges { node { id retention { state } } } } }`,
+        )
+      ).conversations.edges.map((e) => e.node.retention.state);
+    expect(await pageOf(friend(0))).toEqual(['ACTIVE']); // the viewer's delete is silent (R2)
+    expect(await pageOf(friend(4))).toEqual(['ONE_WAY_DELETED']);
+    expect(await pageOf(friend(1))).toEqual(['BUFFERED']);
+    expect(await pageOf(friend(2))).toEqual(['ACTIVE']); // a block is invisible to the blocked (R4)
+  });
+
+  it('a later mutation of the same operation sees its own change, not an earlier field’s batch', async () => {
+    const peer = friend(10);
+    const r = await api.gql<{
+      removed: { contact: { conversation: { retention: { state: string } } } };
+      restored: { contact: { conversation: { retention: { state: string } } } };
+    }>(
+      viewer,
+      `mutation($id: ID!) {
+        removed: deleteContact(input: { userId: $id }) { contact { conversation { retention { state } } } }
+        restored: sendFriendRequest(input: { userId: $id }) { contact { conversation { retention { state } } } }
+      }`,
+      { id: peer },
+    );
+    expect(r.removed.contact.conversation.retention.state).toBe('ONE_WAY_DELETED');
+    expect(r.restored.contact.conversation.retention.state).toBe('ACTIVE'); // R2: re-adding restores at once
+  });
+});

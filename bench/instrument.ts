@@ -26,7 +26,7 @@ export function instrumentPg(): SqlCounter {
     const text = typeof q === 'string' ? q : q?.text;
     if (text) {
       c.statements++;
-      if (text.includes('pg_snapshot_xmin')) c.bus++;
+      if (text.includes('pg_current_snapshot')) c.bus++;
       c.log?.push(text.replace(/\s+/g, ' ').trim());
     }
     return original.apply(this, args);

@@ -690,12 +690,20 @@ export type SubscriptionNoticesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** T5: what one retention sweep did. */
 export type SweepRun = {
   __typename?: 'SweepRun';
+  /** How long the run took, in milliseconds. */
   durationMs: Scalars['Int']['output'];
+  /** Notices older than the 7-day replay window (N1) that were deleted. */
   prunedNotices: Scalars['Int']['output'];
+  /** Rate-limit counters whose window ended over an hour ago that were deleted. */
+  prunedRateLimits: Scalars['Int']['output'];
+  /** Conversations whose history was purged in this run. */
   purgedConversations: Scalars['Int']['output'];
+  /** Files deleted (none yet: files arrive with groups). */
   purgedFiles: Scalars['Int']['output'];
+  /** Messages deleted because their conversation's R3 buffer ran out. */
   purgedMessages: Scalars['Int']['output'];
 };
 
@@ -1209,6 +1217,7 @@ export type SubscriptionResolvers<ContextType = Context, ParentType extends Reso
 export type SweepRunResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SweepRun'] = ResolversParentTypes['SweepRun']> = {
   durationMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   prunedNotices?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  prunedRateLimits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   purgedConversations?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   purgedFiles?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   purgedMessages?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

@@ -5,8 +5,8 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { ProofSigner } from '../contacts/contacts.proof.js';
 import type { Database } from '../db/client.js';
-import { findConversationsOf } from '../messages/messages.store.js';
-import type { ConversationRow } from '../messages/messages.tables.js';
+import { findConversationsOf, listMessagesPages, type MessagePageKey } from '../messages/messages.store.js';
+import type { ConversationRow, MessageRow } from '../messages/messages.tables.js';
 import type { Metrics } from '../metrics.js';
 import type { NoticeBus } from '../notices/notices.bus.js';
 import type { RateLimiter } from '../ratelimits/ratelimits.js';
@@ -34,6 +34,8 @@ export interface Loaders {
   conversation: DataLoader<string, ConversationRow | null>;
   /** T4 facts by conversation id from the viewer's side (null: no party), one statement per batch. */
   retentionFacts: DataLoader<string, RetentionFacts | null>;
+  /** Pages of messages (newest first) of conversations the caller already may read, one statement per batch. */
+  messagePage: DataLoader<MessagePageKey, MessageRow[]>;
 }
 
 /** The GraphQL context of one HTTP request or one WebSocket operation. */
@@ -85,6 +87,7 @@ export function createLoaders(db: Database, viewerId: string | null): Loaders {
       (ids, v) => loadRetentionFactsOf(db, ids, v),
       (f) => f.conversation.id,
     ),
+    messagePage: new DataLoader((keys) => listMessagesPages(db, keys), { cache: false }),
   };
 }
 

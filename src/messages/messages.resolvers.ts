@@ -3,16 +3,11 @@ import { type Context, requireViewer } from '../graphql/context.js';
 import { graphqlError, payload } from '../graphql/errors.js';
 import { INSTANT_UUID, instantKey, keysetPage, SEQ } from '../graphql/pagination.js';
 import { loadedRetentionStatus } from '../retention/retention.service.js';
-import {
-  getConversation,
-  listConversationsOf,
-  peerOf,
-  readableMessages,
-  sendMessage,
-} from './messages.service.js';
+import { historyVisible } from './messages.rules.js';
+import { getConversation, listConversationsOf, peerOf, sendMessage } from './messages.service.js';
 import type { ConversationRow, MessageRow } from './messages.tables.js';
 
-/** Messages newest first, keyed by their insertion order. */
+/** Messages newest first, keyed by their insertion order; a page of conversations loads in one batch. */
 const messagePage = (
   ctx: Context,
   c: ConversationRow,
@@ -21,7 +16,10 @@ const messagePage = (
   keysetPage(
     args,
     SEQ,
-    (key, limit) => readableMessages(ctx.deps.db, c, ctx.deps.clock.now(), key ? key[0] : null, limit),
+    async (key, limit) =>
+      historyVisible(c, ctx.deps.clock.now())
+        ? ctx.loaders.messagePage.load({ conversationId: c.id, beforeSeq: key ? key[0] : null, limit })
+        : [],
     (m: MessageRow) => [m.seq],
   );
 

@@ -7,13 +7,7 @@ import { ok, type Result, refuse } from '../graphql/errors.js';
 import { publish } from '../notices/notices.service.js';
 import { isUuid, malformedId, requireId } from '../shared/ids.js';
 import { checkBody, historyVisible } from './messages.rules.js';
-import {
-  findConversationOf,
-  findMessage,
-  insertMessage,
-  listConversationsOf,
-  listMessages,
-} from './messages.store.js';
+import { findConversationOf, findMessage, insertMessage, listConversationsOf } from './messages.store.js';
 import type { ConversationRow, MessageRow } from './messages.tables.js';
 
 /** The other party of a direct conversation. */
@@ -73,17 +67,6 @@ export async function getConversation(db: Db, viewerId: string, id: string): Pro
 }
 
 export { listConversationsOf };
-
-/** Messages of a conversation as they may be read at `now`, newest first (none once R3's purgeAt passed). */
-export async function readableMessages(
-  db: Db,
-  c: ConversationRow,
-  now: Date,
-  beforeSeq: number | null,
-  limit: number,
-): Promise<MessageRow[]> {
-  return historyVisible(c, now) ? listMessages(db, c.id, beforeSeq, limit) : [];
-}
 
 /** A message the viewer may read (a party of its conversation), or null (also once purged, R3). */
 export async function findMessageFor(

@@ -116,24 +116,52 @@ export async function insertMessage(
   return row!;
 }
 
-/** Messages newest first, before `beforeSeq` when paging. */
-export async function listMessages(
-  db: Db,
-  conversationId: string,
-  beforeSeq: number | null,
-  limit: number,
-): Promise<MessageRow[]> {
-  return db
+/** One page request of `listMessagesPages`: a conversation, a keyset bound and a size. */
+export interface MessagePageKey {
+  conversationId: string;
+  beforeSeq: number | null;
+  limit: number;
+}
+
+/**
+ * Pages of messages, newest first, for many conversations in one statement (a page of
+ * conversations, each with its `messages`): each key's rows come from its own index range scan
+ * (`LATERAL … LIMIT`), so no conversation is read further than its page. Answers one list per
+ * key, in the keys' order.
+ */
+export async function listMessagesPages(db: Db, keys: readonly MessagePageKey[]): Promise<MessageRow[][]> {
+  if (keys.length === 0) return [];
+  const k = sql`unnest(${sql.param(keys.map((x) => x.conversationId))}::uuid[],
+    ${sql.param(keys.map((x) => x.beforeSeq))}::bigint[],
+    ${sql.param(keys.map((x) => x.limit))}::int[]) WITH ORDINALITY AS k(conversation_id, before_seq, page_size, i)`;
+  const page = db
     .select()
     .from(messages)
     .where(
       and(
-        eq(messages.conversationId, conversationId),
-        beforeSeq !== null ? lt(messages.seq, beforeSeq) : undefined,
+        sql`${messages.conversationId} = k.conversation_id`,
+        sql`(k.before_seq IS NULL OR ${messages.seq} < k.before_seq)`,
       ),
     )
     .orderBy(desc(messages.seq))
-    .limit(limit);
+    .limit(sql`k.page_size` as unknown as number)
+    .as('m');
+  const found = await db
+    .select({
+      i: sql<string>`k.i`.mapWith(Number),
+      id: page.id,
+      seq: page.seq,
+      conversationId: page.conversationId,
+      senderId: page.senderId,
+      body: page.body,
+      sentAt: page.sentAt,
+    })
+    .from(k)
+    .crossJoinLateral(page)
+    .orderBy(sql`k.i`, desc(page.seq));
+  const pages = keys.map((): MessageRow[] => []);
+  for (const { i, ...message } of found) pages[i - 1]!.push(message);
+  return pages;
 }
 
 export async function countMessages(db: Db, conversationId: string): Promise<number> {

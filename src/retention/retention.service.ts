@@ -7,6 +7,7 @@ import { ok, type Result, refuse } from '../graphql/errors.js';
 import { historyVisible } from '../messages/messages.rules.js';
 import { deleteMessages, lockDueConversations, updateRetention } from '../messages/messages.store.js';
 import { pruneNotices, publish } from '../notices/notices.service.js';
+import { pruneRateLimits } from '../ratelimits/ratelimits.js';
 import { malformedId } from '../shared/ids.js';
 import type { RetentionView } from './retention.rules.js';
 import { loadRetentionFacts, type RetentionFacts } from './retention.store.js';
@@ -56,6 +57,7 @@ export interface SweepCounts {
   purgedFiles: number;
   purgedConversations: number;
   prunedNotices: number;
+  prunedRateLimits: number;
   durationMs: number;
 }
 
@@ -64,8 +66,8 @@ const SWEEP_BATCH = 100; // conversations per transaction
 /**
  * T5: purges every conversation whose R3 buffer ran out (found by index, one batch per
  * transaction, `SKIP LOCKED` so instances never double-purge), then prunes notices older than 7
- * days (N1). Idempotent: a second run finds nothing due. Never purges early: due means
- * `purge_at <= now`.
+ * days (N1) and rate-limit counters whose window ended over an hour ago. Idempotent: a second
+ * run finds nothing due. Never purges early: due means `purge_at <= now`.
  */
 export async function runSweep(deps: Deps): Promise<SweepCounts> {
   const started = process.hrtime.bigint();
@@ -102,8 +104,18 @@ export async function runSweep(deps: Deps): Promise<SweepCounts> {
     if (n < SWEEP_BATCH) break;
   }
   const prunedNotices = await pruneNotices(deps.db, now);
+  const prunedRateLimits = await pruneRateLimits(deps.db);
   const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
-  const counts = { purgedMessages, purgedFiles: 0, purgedConversations, prunedNotices, durationMs };
-  if (purgedConversations > 0 || prunedNotices > 0) deps.logger.info({ ...counts, now }, 'retention sweep');
+  const counts = {
+    purgedMessages,
+    purgedFiles: 0,
+    purgedConversations,
+    prunedNotices,
+    prunedRateLimits,
+    durationMs,
+  };
+  if (purgedConversations > 0 || prunedNotices > 0 || prunedRateLimits > 0) {
+    deps.logger.info({ ...counts, now }, 'retention sweep');
+  }
   return counts;
 }

@@ -126,4 +126,22 @@ describe('Rate limits: per user for mutations, per address without a token, on b
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/ties_rate_limited_total\{limit="anonymous"\} [1-9]/);
   });
+  it('the retention sweep deletes counters whose window ended over an hour ago and keeps the rest', async () => {
+    await db.handle.db.execute(sql`INSERT INTO rate_limits (key, points, expire) VALUES
+      ('mutation:gone', 3, now() - interval '2 hours'),
+      ('mutation:recent', 3, now() - interval '10 minutes'),
+      ('mutation:live', 1, now() + interval '1 minute')`);
+    const op = await t.token('sweeper', { operator: true });
+    const r = await t.http<{ runRetentionSweep: { run: { prunedRateLimits: number } } }>(
+      'mutation { runRetentionSweep { run { prunedRateLimits } userErrors { code } } }',
+      {},
+      op,
+    );
+    expect(r.data?.runRetentionSweep.run.prunedRateLimits).toBe(1);
+    const left = await rows<{ key: string }>(
+      db.handle.db,
+      sql`SELECT key FROM rate_limits WHERE key IN ('mutation:gone', 'mutation:recent', 'mutation:live') ORDER BY key`,
+    );
+    expect(left.map((x) => x.key)).toEqual(['mutation:live', 'mutation:recent']);
+  });
 });

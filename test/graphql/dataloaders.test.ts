@@ -33,7 +33,7 @@ const PAGES = {
   contacts: `query($first: Int) { contacts(first: $first) { edges { node {
     state user { id name } conversation { id retention { state reason visibleMessages } } } } } }`,
   conversations: `query($first: Int) { conversations(first: $first) { edges { node {
-    id retention { state } } } } }`,
+    id retention { state } messages(first: 2) { edges { node { id body } } } } } } }`,
 };
 
 /**
@@ -126,6 +126,40 @@ describe('batching answers what the one-conversation query answers', () => {
     const nodes = page.conversations.edges.map((e) => e.node);
     expect(nodes).toHaveLength(FRIENDS);
     for (const n of nodes) expect(n.retention).toEqual(await single(n.id));
+  });
+
+  it('every messages page on a conversations page equals messages(conversationId), page after page', async () => {
+    const conversationId = (await api.befriend(viewer, friend(60)))!;
+    await api.say(viewer, conversationId, 'm1', 'm2', 'm3', 'm4', 'm5');
+    const MESSAGES = 'pageInfo { hasNextPage endCursor } edges { cursor node { id body sender { id } } }';
+    const page = await api.gql<{
+      conversations: Page<{ id: string; messages: Page<unknown> & { pageInfo: unknown } }>;
+    }>(viewer, `{ conversations(first: 100) { edges { node { id messages(first: 2) { ${MESSAGES} } } } } }`);
+    const nodes = page.conversations.edges.map((e) => e.node);
+    const single = async (id: string, after?: string) =>
+      (
+        await api.gql<{ messages: unknown }>(
+          viewer,
+          `query($id: ID!, $after: String) { messages(conversationId: $id, first: 2, after: $after) { ${MESSAGES} } }`,
+          { id, after },
+        )
+      ).messages;
+    for (const n of nodes) expect(n.messages).toEqual(await single(n.id));
+    const busy = nodes.find((n) => n.id === conversationId)!;
+    expect(busy.messages.edges.map((e) => (e.node as { body: string }).body)).toEqual(['m5', 'm4']);
+    // The next page through the batched field, two conversations at once with different cursors.
+    const after = (busy.messages.pageInfo as { endCursor: string }).endCursor;
+    const other = nodes.find((n) => n.messages.edges.length > 0 && n.id !== conversationId)!;
+    const two = await api.gql<Record<string, { messages: unknown }>>(
+      viewer,
+      `query($a: ID!, $b: ID!, $after: String) {
+        a: conversation(id: $a) { messages(first: 2, after: $after) { ${MESSAGES} } }
+        b: conversation(id: $b) { messages(first: 2) { ${MESSAGES} } } }`,
+      { a: conversationId, b: other.id, after },
+    );
+    expect(two.a!.messages).toEqual(await single(conversationId, after));
+    expect((two.a!.messages as Page<{ body: string }>).edges.map((e) => e.node.body)).toEqual(['m3', 'm2']);
+    expect(two.b!.messages).toEqual(await single(other.id));
   });
 
   it('the other side of each pair sees its own view on its page: R2 hides a one-way delete, R3 buffers a mutual one', async () => {

@@ -1,5 +1,6 @@
 // drizzle-kit's entry: every area's tables.
 export * from '../contacts/contacts.tables.js';
+export * from '../idempotency/idempotency.tables.js';
 export * from '../messages/messages.tables.js';
 export * from '../notices/notices.tables.js';
 export * from '../ratelimits/ratelimits.tables.js';

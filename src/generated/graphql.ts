@@ -374,7 +374,7 @@ export type Mutation = {
   requestDeletionProof: RequestDeletionProofPayload;
   /** R1: the recipient accepts (friendship and the pair's one conversation, restoring a buffered history, R3) or declines. */
   respondToFriendRequest: RespondToFriendRequestPayload;
-  /** T5, operator only: purges everything due now (R3 buffers past `purgeAt`, notices older than 7 days) and reports counts. */
+  /** T5, operator only: purges everything due now (R3 buffers past `purgeAt`, notices older than 7 days, expired rate-limit counters and idempotency keys) and reports counts. */
   runRetentionSweep: RunRetentionSweepPayload;
   /**
    * R1: asks `userId` to be friends. Answers with the existing request when one is pending already
@@ -665,6 +665,15 @@ export type SendMessageInput = {
   body: Scalars['String']['input'];
   /** A conversation id (a UUID); else `BAD_USER_INPUT`. One the viewer is no party of is `NOT_FOUND`. */
   conversationId: Scalars['ID']['input'];
+  /**
+   * Optional, chosen by the client for each new message (a UUID is a good choice; 1 to 255
+   * characters): the same key from the same user within 24 hours answers the first call's message
+   * and creates nothing new, also when both calls arrive at once, so a retry after a network error
+   * never sends twice. Reusing a key for a different conversation or body within 24 hours is
+   * `BAD_USER_INPUT`. Only a successful send is remembered: a refused one changed nothing, so its
+   * retry is decided anew.
+   */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type SendMessagePayload = {
@@ -695,6 +704,8 @@ export type SweepRun = {
   __typename?: 'SweepRun';
   /** How long the run took, in milliseconds. */
   durationMs: Scalars['Int']['output'];
+  /** `sendMessage` idempotency keys older than 24 hours that were deleted. */
+  prunedIdempotencyKeys: Scalars['Int']['output'];
   /** Notices older than the 7-day replay window (N1) that were deleted. */
   prunedNotices: Scalars['Int']['output'];
   /** Rate-limit counters whose window ended over an hour ago that were deleted. */
@@ -1216,6 +1227,7 @@ export type SubscriptionResolvers<ContextType = Context, ParentType extends Reso
 
 export type SweepRunResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SweepRun'] = ResolversParentTypes['SweepRun']> = {
   durationMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  prunedIdempotencyKeys?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   prunedNotices?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   prunedRateLimits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   purgedConversations?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

@@ -4,6 +4,7 @@ import { loadEntries, lockPair } from '../contacts/contacts.store.js';
 import type { Db } from '../db/client.js';
 import type { Deps } from '../graphql/context.js';
 import { ok, type Result, refuse } from '../graphql/errors.js';
+import { checkIdempotencyKey, claimKey, fingerprintOf, rememberKey } from '../idempotency/idempotency.js';
 import { publish } from '../notices/notices.service.js';
 import { isUuid, malformedId, requireId } from '../shared/ids.js';
 import { checkBody, historyVisible } from './messages.rules.js';
@@ -17,12 +18,15 @@ export const peerOf = (c: ConversationRow, userId: string): string =>
 /**
  * `sendMessage`: refused per SPEC §1 (R2: VERIFICATION_REQUIRED, the same for a peer's delete and
  * block); a malformed conversation id → BAD_USER_INPUT, an unknown one → NOT_FOUND. Holds the pair
- * lock shared, so no message lands after an R4 purge in the same instant.
+ * lock shared, so no message lands after an R4 purge in the same instant. With an idempotency key,
+ * a second call of the same user with the same key within 24 hours answers the first call's
+ * message and creates nothing (also when both arrive at once); only a successful send is
+ * remembered, as a refused one created nothing.
  */
 export async function sendMessage(
   deps: Deps,
   viewer: Viewer,
-  input: { conversationId: string; body: string },
+  input: { conversationId: string; body: string; idempotencyKey?: string | null },
 ): Promise<Result<{ message: MessageRow }>> {
   const body = input.body;
   const valid = checkBody(body);
@@ -30,7 +34,26 @@ export async function sendMessage(
   const field = ['input', 'conversationId'];
   const malformed = malformedId('uuid', input.conversationId, field);
   if (malformed) return malformed;
+  const key = input.idempotencyKey ?? null;
+  const keyField = ['input', 'idempotencyKey'];
+  const badKey = key === null ? undefined : checkIdempotencyKey(key, keyField);
+  if (badKey) return badKey;
+  const fingerprint = fingerprintOf('sendMessage', [input.conversationId, body]);
   return deps.db.transaction(async (tx) => {
+    if (key !== null) {
+      const claim = await claimKey(tx, viewer.userId, key, fingerprint, deps.clock.now(), keyField);
+      if (!claim.ok) return claim;
+      if (claim.value.first) {
+        const first = await findMessage(tx, claim.value.resultId);
+        return first
+          ? ok({ message: first })
+          : refuse(
+              'NOT_FOUND',
+              'The message first sent with this idempotency key no longer exists.',
+              keyField,
+            );
+      }
+    }
     const conversation = await findConversationOf(tx, input.conversationId, viewer.userId);
     if (conversation?.kind !== 'DIRECT') return refuse('NOT_FOUND', 'No such conversation.', field);
     const peerId = peerOf(conversation, viewer.userId);
@@ -56,6 +79,7 @@ export async function sendMessage(
       ],
       now,
     );
+    if (key !== null) await rememberKey(tx, viewer.userId, key, fingerprint, message.id, now);
     return ok({ message });
   });
 }

@@ -4,6 +4,7 @@ import { factsOf } from '../contacts/contacts.service.js';
 import { toEntry } from '../contacts/contacts.store.js';
 import type { Deps, Loaders } from '../graphql/context.js';
 import { ok, type Result, refuse } from '../graphql/errors.js';
+import { pruneIdempotencyKeys } from '../idempotency/idempotency.js';
 import { historyVisible } from '../messages/messages.rules.js';
 import { deleteMessages, lockDueConversations, updateRetention } from '../messages/messages.store.js';
 import { pruneNotices, publish } from '../notices/notices.service.js';
@@ -58,6 +59,7 @@ export interface SweepCounts {
   purgedConversations: number;
   prunedNotices: number;
   prunedRateLimits: number;
+  prunedIdempotencyKeys: number;
   durationMs: number;
 }
 
@@ -66,8 +68,8 @@ const SWEEP_BATCH = 100; // conversations per transaction
 /**
  * T5: purges every conversation whose R3 buffer ran out (found by index, one batch per
  * transaction, `SKIP LOCKED` so instances never double-purge), then prunes notices older than 7
- * days (N1) and rate-limit counters whose window ended over an hour ago. Idempotent: a second
- * run finds nothing due. Never purges early: due means `purge_at <= now`.
+ * days (N1), rate-limit counters whose window ended over an hour ago and idempotency keys past
+ * their 24 hours. Idempotent: a second run finds nothing due. Never purges early: due means `purge_at <= now`.
  */
 export async function runSweep(deps: Deps): Promise<SweepCounts> {
   const started = process.hrtime.bigint();
@@ -105,6 +107,7 @@ export async function runSweep(deps: Deps): Promise<SweepCounts> {
   }
   const prunedNotices = await pruneNotices(deps.db, now);
   const prunedRateLimits = await pruneRateLimits(deps.db);
+  const prunedIdempotencyKeys = await pruneIdempotencyKeys(deps.db, now);
   const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
   const counts = {
     purgedMessages,
@@ -112,9 +115,10 @@ export async function runSweep(deps: Deps): Promise<SweepCounts> {
     purgedConversations,
     prunedNotices,
     prunedRateLimits,
+    prunedIdempotencyKeys,
     durationMs,
   };
-  if (purgedConversations > 0 || prunedNotices > 0 || prunedRateLimits > 0) {
+  if (purgedConversations + prunedNotices + prunedRateLimits + prunedIdempotencyKeys > 0) {
     deps.logger.info({ ...counts, now }, 'retention sweep');
   }
   return counts;

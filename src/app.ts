@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import { sql } from 'drizzle-orm';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -20,6 +19,7 @@ import {
   validate,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
+import onHeaders from 'on-headers';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import proxyaddr from 'proxy-addr';
@@ -51,7 +51,13 @@ export interface AppOptions {
 export interface App {
   /** Listens on `port` (0 = any free port) and resolves with the base URL. */
   start(port?: number): Promise<string>;
-  /** Graceful stop: stops accepting, closes sockets with 1001, waits for in-flight work. Leaves the database open. */
+  /**
+   * Graceful stop, as load balancers need it: `/readyz` answers 503 at once and every answer closes
+   * its connection; after `config.stopDelaySeconds` the listener closes, sockets close with 1001,
+   * requests already received are answered and any request that still arrives on a kept-alive
+   * connection gets 503 with `Connection: close` before anything runs. Resolves once every
+   * connection ended. Leaves the database open.
+   */
   stop(): Promise<void>;
   readonly url: string;
   readonly deps: Deps;
@@ -94,7 +100,10 @@ export function createApp(opts: AppOptions): App {
   const shapeRules = limitRules(limits, config.introspection);
   const wsRules = [...specifiedRules, ...shapeRules];
   const seen = new Set<string>();
+  /** SIGTERM seen: /readyz answers 503, every answer closes its connection. */
   let stopping = false;
+  /** The listener is closed: a request arriving on a kept-alive connection is answered 503. */
+  let draining = false;
   let stopped: Promise<void> | undefined;
   let url = '';
 
@@ -151,7 +160,6 @@ export function createApp(opts: AppOptions): App {
         'GRAPHQL_VALIDATION_FAILED',
       ) as GraphQLFormattedError,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       {
         // Requests carry their id into every error, so a hidden fault can be found in the log.
@@ -187,15 +195,31 @@ export function createApp(opts: AppOptions): App {
             },
           };
         },
-        async serverWillStart() {
-          return {
-            async drainServer() {
-              await wsCleanup.dispose();
-            },
-          };
-        },
       },
     ],
+  });
+
+  // The graceful stop (App.stop): from its start every answer closes its connection, so clients
+  // reconnect (through the load balancer, to another instance) instead of reusing this one; once
+  // the listener is closed, a request arriving on a kept-alive connection is refused before
+  // anything runs — a clean 503, never a reset, and nothing of it committed.
+  app.use((req, res, next) => {
+    // Also for a request that started before the stop and is answered after it began.
+    onHeaders(res, () => {
+      if (stopping) res.setHeader('Connection', 'close');
+    });
+    if (!draining || req.path === '/readyz') return next();
+    res
+      .status(503)
+      .setHeader('Retry-After', '1')
+      .json({
+        errors: [
+          {
+            message: 'The server is stopping; nothing ran. Send the request again.',
+            extensions: { code: 'SERVICE_UNAVAILABLE' },
+          },
+        ],
+      });
   });
 
   app.get('/healthz', (_req, res) => {
@@ -565,8 +589,34 @@ export function createApp(opts: AppOptions): App {
       // Every caller waits for the same drain: a second stop() must not return before it ends.
       stopped ??= (async () => {
         stopping = true;
-        // Drains in parallel: HTTP (in-flight requests finish, idle connections close, no new ones)
-        // and graphql-ws (sockets closed with 1001).
+        const listening = httpServer.listening;
+        // Load balancers read /readyz (503 from now on) and stop sending; until then, serve.
+        if (listening && config.stopDelaySeconds > 0) {
+          logger.info(
+            { delaySeconds: config.stopDelaySeconds },
+            'stopping: /readyz is 503; serving until the delay ends',
+          );
+          await new Promise((r) => setTimeout(r, config.stopDelaySeconds * 1000));
+        }
+        draining = true;
+        // No new connections. net.Server's close, not http.Server's: the latter also closes idle
+        // kept-alive connections at once, and a client sending on one at that moment gets a reset.
+        const closed = listening
+          ? new Promise<void>((resolve) => NetServer.prototype.close.call(httpServer, () => resolve()))
+          : Promise.resolve();
+        await wsCleanup.dispose(); // sockets closed with 1001: clients reconnect elsewhere
+        // An idle kept-alive connection ends when its keep-alive timeout runs out (the server
+        // announced it in every answer, so clients stop reusing it before then) or when its next
+        // request is answered 503. With no delay (development, tests) nobody is routed here any
+        // more: idle connections close at once.
+        let idleTimer: NodeJS.Timeout | undefined;
+        if (config.stopDelaySeconds === 0) httpServer.closeIdleConnections();
+        else {
+          idleTimer = setTimeout(() => httpServer.closeIdleConnections(), httpServer.keepAliveTimeout + 1000);
+          idleTimer.unref();
+        }
+        await closed; // every request already received has been answered
+        clearTimeout(idleTimer);
         await apollo.stop();
         await bus.stop();
       })();

@@ -34,6 +34,13 @@ export interface Config {
   graphiql: boolean;
   /** Express's `trust proxy`: which hops' `X-Forwarded-For` names the client address (per-IP limits). */
   trustProxy: boolean | number | string;
+  /**
+   * Seconds between SIGTERM (when `/readyz` turns 503) and the listener closing, during which
+   * requests are still served, so load balancers stop sending before connections are refused.
+   */
+  stopDelaySeconds: number;
+  /** The longest a graceful stop may take in all; past it the process exits with code 1. */
+  stopTimeoutSeconds: number;
 }
 
 /** Limits on one GraphQL operation; each refused before it runs (GRAPHQL_VALIDATION_FAILED). */
@@ -134,6 +141,8 @@ const EnvSchema = z.object({
     .default(DEFAULT_RATE_LIMITS.windowSeconds),
   RATE_LIMIT_MUTATIONS: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.mutationsPerUser),
   RATE_LIMIT_ANONYMOUS: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.anonymousPerIp),
+  STOP_DELAY_SECONDS: z.coerce.number().min(0).max(300).optional(),
+  STOP_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3_600).default(30),
   INTROSPECTION: optionalBool,
   GRAPHIQL: optionalBool,
   TRUST_PROXY: z
@@ -213,6 +222,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: e.INTROSPECTION ?? !production,
     graphiql: e.GRAPHIQL ?? !production,
     trustProxy: e.TRUST_PROXY,
+    // Production sits behind load balancers that poll /readyz; a developer's Ctrl-C stops at once.
+    stopDelaySeconds: e.STOP_DELAY_SECONDS ?? (production ? 5 : 0),
+    stopTimeoutSeconds: e.STOP_TIMEOUT_SECONDS,
   };
 }
 

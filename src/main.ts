@@ -35,12 +35,12 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping: draining requests and sockets');
     const force = setTimeout(() => {
-      logger.error('graceful stop took longer than 30 s; exiting');
+      logger.error(`graceful stop took longer than ${config.stopTimeoutSeconds} s; exiting`);
       process.exit(1);
-    }, 30_000);
+    }, config.stopTimeoutSeconds * 1000);
     force.unref();
-    await sweeper.stop();
-    await app.stop();
+    // Both at once: /readyz must turn 503 now, not after a running sweep's batch.
+    await Promise.all([sweeper.stop(), app.stop()]);
     await database.close();
     logger.info('stopped');
     process.exit(0);

@@ -233,6 +233,12 @@ export type ErrorCode =
    * top-level error (HTTP 429 with a `Retry-After` header) `extensions.retryAfterSeconds` does.
    */
   | 'RATE_LIMITED'
+  /**
+   * Top-level only (HTTP 503 with `Connection: close` and `Retry-After`): this server is stopping and
+   * the request arrived after it stopped taking work. Nothing ran; send it again — a new connection
+   * reaches another instance.
+   */
+  | 'SERVICE_UNAVAILABLE'
   | 'STEP_UP_REQUIRED'
   /** No valid token (top-level errors only). */
   | 'UNAUTHENTICATED'

@@ -43,6 +43,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     introspection: true,
     graphiql: true,
     trustProxy: false,
+    stopDelaySeconds: 0,
+    stopTimeoutSeconds: 30,
     ...overrides,
   };
 }

@@ -2,7 +2,7 @@ import { createApp } from './app.js';
 import { OffsetClock, systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { loadProofSigner } from './contacts/contacts.proof.js';
-import { openDatabase } from './db/client.js';
+import { openDatabaseOrExit } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { startSweeper } from './jobs/sweeper.js';
 import { createLogger } from './logger.js';
@@ -21,7 +21,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config);
   const clock = config.timeTravel ? new OffsetClock() : systemClock;
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  const database = await openDatabaseOrExit({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    logger,
+  });
   logger.info({ driver: database.driver }, 'database opened');
   await migrateDatabase(database);
   const proof = await loadProofSigner(config.proofKey, config.dataDir);

@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { DataDirLockedError, lockDataDir } from './lock.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -53,6 +54,23 @@ export interface OpenOptions {
 /** Opens the database named by the configuration. */
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
   return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPglite(opts.dataDir);
+}
+
+/** Exit code of a command refused because another process holds the embedded database (EX_TEMPFAIL). */
+export const EXIT_DATA_DIR_LOCKED = 75;
+
+/**
+ * `openDatabase` for a command's entry point (server, sweep, migrate): when another process holds
+ * the embedded database, it prints who and what to do instead, and exits 75 having touched nothing.
+ */
+export async function openDatabaseOrExit(opts: OpenOptions): Promise<DatabaseHandle> {
+  try {
+    return await openDatabase(opts);
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err;
+    process.stderr.write(`ties: ${err.message}\n`);
+    process.exit(EXIT_DATA_DIR_LOCKED);
+  }
 }
 
 const RECONNECT_DELAY_MS = 500;
@@ -137,9 +155,17 @@ function openPostgres(url: string, opts: OpenOptions): DatabaseHandle {
 }
 
 async function openPglite(dataDir: string): Promise<DatabaseHandle> {
-  if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir === 'memory://' ? undefined : `${dataDir}/pglite`);
-  await client.waitReady;
+  const inMemory = dataDir === 'memory://';
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  // One process per data directory (see lock.ts): refused here, before PGlite reads a file.
+  const lock = inMemory ? undefined : lockDataDir(dataDir);
+  const client = new PGlite(inMemory ? undefined : `${dataDir}/pglite`);
+  try {
+    await client.waitReady;
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const db = drizzlePglite(client, { schema }) as unknown as Database;
   const unsubs = new Set<() => Promise<void>>();
   return {
@@ -167,7 +193,11 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     withExclusiveLock: (_key, fn) => fn(db),
     async close() {
       for (const u of [...unsubs]) await u();
-      await client.close();
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

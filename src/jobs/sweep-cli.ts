@@ -2,7 +2,7 @@
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { loadProofSigner } from '../contacts/contacts.proof.js';
-import { openDatabase } from '../db/client.js';
+import { openDatabaseOrExit } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
@@ -12,7 +12,11 @@ import { runSweep } from '../retention/retention.service.js';
 
 const config = loadConfig();
 const logger = createLogger(config);
-const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+const database = await openDatabaseOrExit({
+  databaseUrl: config.databaseUrl,
+  dataDir: config.dataDir,
+  logger,
+});
 await migrateDatabase(database);
 const proof = await loadProofSigner(config.proofKey, config.dataDir);
 const bus = new NoticeBus(database, logger); // not started: the sweep only writes notices

@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../src/auth.js';
@@ -11,33 +9,8 @@ import { systemClock } from '../../src/clock.js';
 import { rows } from '../../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { eventually } from '../support/notices.js';
+import { startProcess } from '../support/process.js';
 import { collect, TEST_SECRET } from '../support/server.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-
-/** Starts `src/main.ts` as a real process and resolves with it and the URL it logged. */
-async function startProcess(
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; url: string; out: () => string }> {
-  const child = spawn(TSX, ['src/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += String(d);
-  });
-  child.stderr!.on('data', (d) => {
-    out += String(d);
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = () => {
-      const m = /"url":"(http:\/\/[^"]+)\/graphql".*ties is listening/.exec(out);
-      if (m) resolve(m[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited ${code} before listening:\n${out}`)));
-  });
-  return { child, url, out: () => out };
-}
 
 /** What one HTTP request over `node:http` came to: an answer, or an error on a new or a reused socket. */
 type Outcome =

@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import { systemClock } from '../src/clock.js';
-import { publish } from '../src/notices/notices.service.js';
+import { publish } from '../src/notices/notices.outbox.js';
 import { collect, startTestApp } from '../test/support/server.js';
 import { ADMIN_URL, createBenchDatabase } from './db.js';
 

@@ -29,13 +29,14 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { ProofSigner } from './contacts/contacts.proof.js';
 import type { DatabaseHandle } from './db/client.js';
-import { type Context, createLoaders, type Deps } from './graphql/context.js';
+import { type Context, createLoaders } from './graphql/context.js';
 import { type FormattedError, isExposed, maskError, rateLimitedError } from './graphql/errors.js';
 import { admitSource, checkCost, limitError, limitRules } from './graphql/limits.js';
 import { buildSchema } from './graphql/schema.js';
 import { createMetrics } from './metrics.js';
 import { NoticeBus, StreamError } from './notices/notices.bus.js';
 import { createRateLimiter } from './ratelimits/ratelimits.js';
+import type { Deps } from './shared/deps.js';
 import { ensureUser } from './users/users.store.js';
 
 export const GRAPHIQL_DIR = fileURLToPath(new URL('../.graphiql', import.meta.url));

@@ -9,7 +9,7 @@ import {
   respondToFriendRequest,
   sendFriendRequest,
 } from '../../src/contacts/contacts.service.js';
-import type { Deps } from '../../src/graphql/context.js';
+import type { Deps } from '../../src/shared/deps.js';
 import { ensureUser } from '../../src/users/users.store.js';
 import { silentLogger } from '../../test/support/db.js';
 import { testConfig } from '../../test/support/server.js';

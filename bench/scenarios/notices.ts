@@ -8,7 +8,7 @@
  */
 
 import type { DatabaseHandle } from '../../src/db/client.js';
-import { publish } from '../../src/notices/notices.service.js';
+import { publish } from '../../src/notices/notices.outbox.js';
 import type { Child, ChildStats } from '../child.js';
 import { type BenchContext, startChild, tokenFor, type Usage, window } from '../context.js';
 import { sleep } from '../load.js';

@@ -1,13 +1,20 @@
 // SPEC §1 as pure decisions: (entries, command, now) → outcome. No I/O, no clock: `now` is passed in.
 import { DAY } from '../clock.js';
-import type { ErrorCode } from '../graphql/errors.js';
+import type { ErrorCode } from '../generated/graphql.js';
+import {
+  type DirectRetention,
+  directRetention,
+  purgeDue,
+  type RetentionState,
+} from '../retention/retention.rules.js';
+import { type Refusal, refuse } from '../shared/result.js';
+import { fitsText } from '../shared/text.js';
 
 /** R3: how long a mutually deleted conversation is kept and restorable. */
 export const MUTUAL_DELETE_BUFFER_MS = 30 * DAY;
 
 export type EntryState = 'FRIEND' | 'DELETED' | 'BLOCKED';
 export type ContactState = 'FRIEND' | 'DELETED_BY_ME' | 'MUTUALLY_DELETED' | 'BLOCKED_BY_ME';
-export type RetentionState = 'ACTIVE' | 'ONE_WAY_DELETED' | 'BUFFERED' | 'PURGED' | 'BLOCKED' | 'DISSOLVED';
 export type ContactAction = 'DELETE' | 'BLOCK' | 'BLOCK_AND_DELETE';
 export type PurgeRule = 'R3' | 'R4';
 
@@ -40,9 +47,6 @@ export const NO_CONVERSATION: ConversationFacts = {
   purgedAt: null,
   purgedBy: null,
 };
-
-export type Refusal = { ok: false; code: ErrorCode; message: string };
-const refusal = (code: ErrorCode, message: string): Refusal => ({ ok: false, code, message });
 
 /** What a command does to a pair (from the actor's side). */
 export interface Outcome {
@@ -108,11 +112,6 @@ export function reconcile(pair: Pair, now: Date): ConversationFacts {
   return c;
 }
 
-/** R3: true when the buffer has run out: the messages must be purged before anything else happens. */
-export function purgeDue(c: ConversationFacts, now: Date): boolean {
-  return c.purgeAt !== null && c.purgeAt.getTime() <= now.getTime();
-}
-
 /** The conversation right after an R3/R4 purge at `now`. */
 export function purged(c: ConversationFacts, rule: PurgeRule, now: Date): ConversationFacts {
   // R3 purges at purgeAt, whenever the rows are deleted; R4 purges now.
@@ -143,26 +142,13 @@ const entry = (state: EntryState, now: Date, stateBeforeBlock: EntryState | null
 /** R1: the longest greeting, in characters. */
 export const MAX_GREETING = 500;
 
-/** Length in characters (Unicode code points), as the SDL counts them — not UTF-16 code units. */
-export function charLength(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
-
-/** Text Postgres can store (`text` refuses U+0000): bad input must be refused, never a 500. */
-export const storableText = (s: string): boolean => !s.includes('\u0000');
-
-/** Whether `id` could name a user at all (ids are token subjects; none holds U+0000). */
-export const possibleUserId = (id: string): boolean => id.length > 0 && storableText(id);
-
 /** R1: the greeting to store (trimmed; blank → none), or BAD_USER_INPUT. */
 export function checkGreeting(
   raw: string | null | undefined,
 ): { ok: true; greeting: string | null } | Refusal {
   const greeting = raw?.trim() || null;
-  if (greeting && (charLength(greeting) > MAX_GREETING || !storableText(greeting))) {
-    return refusal('BAD_USER_INPUT', `A greeting has at most ${MAX_GREETING} characters.`);
+  if (greeting && !fitsText(greeting, MAX_GREETING)) {
+    return refuse('BAD_USER_INPUT', `A greeting has at most ${MAX_GREETING} characters.`);
   }
   return { ok: true, greeting };
 }
@@ -192,8 +178,8 @@ export interface RequestFacts {
 export function decideRequest(f: RequestFacts): RequestDecision {
   const { pair, now } = f;
   const mine = pair.mine?.state;
-  if (mine === 'BLOCKED') return refusal('FORBIDDEN', 'You block this user; unblock them first.');
-  if (mine === 'FRIEND') return refusal('ALREADY_EXISTS', 'You are friends already.');
+  if (mine === 'BLOCKED') return refuse('FORBIDDEN', 'You block this user; unblock them first.');
+  if (mine === 'FRIEND') return refuse('ALREADY_EXISTS', 'You are friends already.');
   // R2: decided on what the actor may believe, so a peer's hidden block changes nothing visible.
   if (mine === 'DELETED' && effective(pair.theirs) === 'FRIEND') {
     return {
@@ -221,7 +207,7 @@ function befriend(pair: Pair, now: Date): Outcome {
 
 /** R1: the recipient (actor) answers a request from the peer. */
 export function decideAccept(pair: Pair, now: Date): Outcome | Refusal {
-  if (pair.mine?.state === 'BLOCKED') return refusal('FORBIDDEN', 'You block this user; unblock them first.');
+  if (pair.mine?.state === 'BLOCKED') return refuse('FORBIDDEN', 'You block this user; unblock them first.');
   return befriend(pair, now);
 }
 
@@ -229,7 +215,7 @@ export function decideAccept(pair: Pair, now: Date): Outcome | Refusal {
 
 /** R2/R3: the actor deletes the peer. */
 export function decideDelete(pair: Pair, now: Date): Outcome | Refusal {
-  if (pair.mine?.state !== 'FRIEND') return refusal('NOT_FRIENDS', 'You are not friends with this user.');
+  if (pair.mine?.state !== 'FRIEND') return refuse('NOT_FRIENDS', 'You are not friends with this user.');
   return outcome(pair, entry('DELETED', now), pair.theirs, now, null);
 }
 
@@ -237,7 +223,7 @@ export function decideDelete(pair: Pair, now: Date): Outcome | Refusal {
 export function decideBlock(pair: Pair, deleteHistory: boolean, now: Date): Outcome | Refusal {
   const mine = pair.mine;
   if (mine?.state === 'BLOCKED' && !deleteHistory)
-    return refusal('ALREADY_EXISTS', 'You block this user already.');
+    return refuse('ALREADY_EXISTS', 'You block this user already.');
   const before = mine?.state === 'BLOCKED' ? mine.stateBeforeBlock : (mine?.state ?? null);
   // Block and delete: what unblock returns to is "deleted" (a stranger stays a stranger).
   const returnTo = deleteHistory && before !== null ? 'DELETED' : before;
@@ -249,7 +235,7 @@ export function decideBlock(pair: Pair, deleteHistory: boolean, now: Date): Outc
 /** R4: unblock returns the actor's entry to what it was before the block. */
 export function decideUnblock(pair: Pair, now: Date): Outcome | Refusal {
   const mine = pair.mine;
-  if (mine?.state !== 'BLOCKED') return refusal('NOT_FOUND', 'You do not block this user.');
+  if (mine?.state !== 'BLOCKED') return refuse('NOT_FOUND', 'You do not block this user.');
   const back = mine.stateBeforeBlock ? entry(mine.stateBeforeBlock, now) : null;
   return outcome(pair, back, pair.theirs, now, null);
 }
@@ -301,12 +287,12 @@ export function tellings(before: Pair, o: Outcome, level: NoticeLevel = 'SILENT'
 /** Whether the actor may message the peer now (SPEC §1 table). */
 export function decideSend(pair: Pick<Pair, 'mine' | 'theirs'>): { ok: true } | Refusal {
   const mine = pair.mine?.state;
-  if (!mine) return refusal('NOT_FRIENDS', 'You are not friends with this user.');
-  if (mine === 'BLOCKED') return refusal('FORBIDDEN', 'You block this user; unblock them first.');
-  if (mine === 'DELETED') return refusal('NOT_FRIENDS', 'You deleted this contact; add them again first.');
+  if (!mine) return refuse('NOT_FRIENDS', 'You are not friends with this user.');
+  if (mine === 'BLOCKED') return refuse('FORBIDDEN', 'You block this user; unblock them first.');
+  if (mine === 'DELETED') return refuse('NOT_FRIENDS', 'You deleted this contact; add them again first.');
   if (pair.theirs?.state !== 'FRIEND') {
     // R2/R4: the same answer whether the peer deleted or blocked the actor.
-    return refusal(
+    return refuse(
       'VERIFICATION_REQUIRED',
       'This user does not accept your messages; send a friend request first.',
     );
@@ -314,38 +300,11 @@ export function decideSend(pair: Pick<Pair, 'mine' | 'theirs'>): { ok: true } | 
   return { ok: true };
 }
 
-// --- T4 retention status, R8 preview, R5 proof ----------------------------------------------------
+// --- T4 (the pair's side), R8 preview, R5 proof ----------------------------------------------------
 
-export interface RetentionView {
-  state: RetentionState;
-  purgeAt: Date | null;
-  purgedAt: Date | null;
-  restorable: boolean;
-  restorableUntil: Date | null;
-  reason: string;
-}
-
-/** T4 for a direct conversation, from the viewer's (actor's) side. */
-export function retentionOf(pair: Pair, now: Date): RetentionView {
-  const view = viewOf(pair);
-  const c = pair.conversation;
-  const none = { purgeAt: null, purgedAt: null, restorableUntil: null };
-  if (view === null || view === 'FRIEND')
-    return { state: 'ACTIVE', ...none, restorable: false, reason: 'T1' };
-  if (c.purgedAt) {
-    return { state: 'PURGED', ...none, purgedAt: c.purgedAt, restorable: false, reason: c.purgedBy ?? 'R3' };
-  }
-  // R3: at purgeAt the history is purged, even before the sweeper deletes the rows.
-  if (purgeDue(c, now))
-    return { state: 'PURGED', ...none, purgedAt: c.purgeAt, restorable: false, reason: 'R3' };
-  const buffered = c.purgeAt !== null;
-  const open = buffered ? c.purgeAt!.getTime() > now.getTime() : true;
-  const deadline = buffered ? { purgeAt: c.purgeAt, purgedAt: null, restorableUntil: c.purgeAt } : none;
-  if (view === 'BLOCKED_BY_ME') return { state: 'BLOCKED', ...deadline, restorable: open, reason: 'R4' };
-  if (view === 'DELETED_BY_ME')
-    return { state: 'ONE_WAY_DELETED', ...deadline, restorable: open, reason: 'R2' };
-  return { state: 'BUFFERED', ...deadline, restorable: open, reason: 'R3' };
-}
+/** T4 for the pair's direct conversation, from the actor's side (the rules are in retention.rules.ts). */
+export const retentionOf = (pair: Pair, now: Date): DirectRetention =>
+  directRetention(viewOf(pair), pair.conversation, now);
 
 export interface Preview {
   action: ContactAction;
@@ -374,7 +333,7 @@ export function preview(pair: Pair, action: ContactAction, visibleMessages: numb
     return {
       action,
       allowed: false,
-      refusal: result.code,
+      refusal: result.error.code,
       stateBefore,
       stateAfter: stateBefore,
       retentionStateAfter: ret.state,
@@ -411,7 +370,7 @@ export function proofOf(pair: Pair): ProofFacts | Refusal {
   const c = pair.conversation;
   const mutual = effective(pair.mine) === 'DELETED' && effective(pair.theirs) === 'DELETED';
   if (!mutual || !c.mutualSince) {
-    return refusal('FORBIDDEN', 'A proof is issued only to a party of a mutually deleted pair.');
+    return refuse('FORBIDDEN', 'A proof is issued only to a party of a mutually deleted pair.');
   }
   if (c.purgedAt) return { state: 'PURGED', since: c.mutualSince, purgeAt: null, purgedAt: c.purgedAt };
   return { state: 'MUTUALLY_DELETED', since: c.mutualSince, purgeAt: c.purgeAt, purgedAt: null };

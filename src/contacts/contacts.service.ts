@@ -1,8 +1,5 @@
 import type { Viewer } from '../auth.js';
 import type { Db } from '../db/client.js';
-import type { Deps } from '../graphql/context.js';
-import { ok, type Result, refuse } from '../graphql/errors.js';
-import { historyVisible } from '../messages/messages.rules.js';
 import {
   countMessages,
   createDirect,
@@ -12,35 +9,34 @@ import {
   updateRetention,
 } from '../messages/messages.store.js';
 import type { ConversationRow } from '../messages/messages.tables.js';
-import { publish } from '../notices/notices.service.js';
+import { publish } from '../notices/notices.outbox.js';
 import type { NewNotice } from '../notices/notices.store.js';
+import { historyVisible, type RetentionView } from '../retention/retention.rules.js';
+import type { Deps } from '../shared/deps.js';
 import { isUuid, malformedId, requireId } from '../shared/ids.js';
+import { ok, onField, type Refusal, type Result, refuse } from '../shared/result.js';
 import { userExists } from '../users/users.store.js';
 import {
   type ContactAction,
   type ContactState,
-  type ConversationFacts,
   checkGreeting,
   decideAccept,
   decideBlock,
   decideDelete,
   decideRequest,
   decideUnblock,
-  NO_CONVERSATION,
   type NoticeLevel,
   type Outcome,
   type Pair,
   type Preview,
-  type PurgeRule,
   preview,
   proofOf,
-  type Refusal,
-  type RetentionView,
   retentionOf,
   tellings,
   viewOf,
 } from './contacts.rules.js';
 import {
+  factsOf,
   findPending,
   findRequest,
   insertRequest,
@@ -72,16 +68,6 @@ interface Locked {
   now: Date;
 }
 
-export const factsOf = (c: ConversationRow | undefined): ConversationFacts =>
-  c
-    ? {
-        mutualSince: c.mutualSince,
-        purgeAt: c.purgeAt,
-        purgedAt: c.purgedAt,
-        purgedBy: c.purgedBy as PurgeRule | null,
-      }
-    : NO_CONVERSATION;
-
 /**
  * Runs one pair use case in one transaction that holds the pair's lock: validates the peer
  * (BAD_USER_INPUT when malformed or the actor, NOT_FOUND when unknown), loads both entries and the
@@ -95,9 +81,9 @@ async function withPair<T>(
 ) {
   const malformed = malformedId('user', peerId, ['input', 'userId']);
   if (malformed) return malformed;
-  if (peerId === actorId) return refuse<T>('BAD_USER_INPUT', 'That is you.', ['input', 'userId']);
+  if (peerId === actorId) return refuse('BAD_USER_INPUT', 'That is you.', ['input', 'userId']);
   return deps.db.transaction(async (tx): Promise<Result<T>> => {
-    if (!(await userExists(tx, peerId))) return refuse<T>('NOT_FOUND', 'No such user.', ['input', 'userId']);
+    if (!(await userExists(tx, peerId))) return refuse('NOT_FOUND', 'No such user.', ['input', 'userId']);
     await lockPair(tx, actorId, peerId);
     const { ab, ba } = await loadEntries(tx, actorId, peerId);
     const conversation = await findDirectForUpdate(tx, actorId, peerId);
@@ -177,8 +163,6 @@ function contactView(
   return { ownerId, peerId, state, since: pair.mine.since, conversationId };
 }
 
-const refused = <T>(r: Refusal, field?: string[]): Result<T> => refuse<T>(r.code, r.message, field);
-
 // --- R1 --------------------------------------------------------------------------------------------
 
 /** R1/R2: `sendFriendRequest`. */
@@ -188,7 +172,7 @@ export async function sendFriendRequest(
   input: { userId: string; greeting?: string | null },
 ): Promise<Result<{ request: FriendRequestRow; contact: ContactView | null }>> {
   const checked = checkGreeting(input.greeting);
-  if (!checked.ok) return refused(checked, ['input', 'greeting']);
+  if (!checked.ok) return onField(checked, ['input', 'greeting']);
   const { greeting } = checked;
   return withPair(deps, viewer.userId, input.userId, async (l) => {
     const { tx, actorId, peerId, now } = l;
@@ -200,7 +184,7 @@ export async function sendFriendRequest(
       pendingFromThem: theirsIn !== undefined && !theirsIn.hidden,
       now,
     });
-    if (!d.ok) return refused(d, ['input', 'userId']);
+    if (!d.ok) return onField(d, ['input', 'userId']);
     const notices: NewNotice[] = [];
     let request: FriendRequestRow;
     // The viewer's view afterwards: unchanged by a (possibly hidden) pending request.
@@ -290,7 +274,7 @@ export async function respondToFriendRequest(
       return ok({ request: declined, contact: null });
     }
     const d = decideAccept(l.pair, now);
-    if (!d.ok) return refused(d, field);
+    if (!d.ok) return onField(d, field);
     const applied = await apply(l, d, viewer.deviceId);
     const accepted = await updateRequest(tx, request.id, { status: 'ACCEPTED', respondedAt: now });
     // The actor's own outgoing request (crossed), if any, is answered by the same friendship.
@@ -305,7 +289,7 @@ export async function respondToFriendRequest(
 
 export interface PairChange {
   contact: ContactView | null;
-  retention: RetentionView & { conversationId: string; visibleMessages: number };
+  retention: RetentionView;
 }
 
 async function changePair(
@@ -317,7 +301,7 @@ async function changePair(
 ): Promise<Result<PairChange>> {
   return withPair(deps, viewer.userId, peerId, async (l) => {
     const d = decide(l.pair, l.now);
-    if (!d.ok) return refused(d, ['input', 'userId']);
+    if (!d.ok) return onField(d, ['input', 'userId']);
     const applied = await apply(l, d, viewer.deviceId, opts.level);
     await opts.extra?.(l);
     await publish(l.tx, applied.notices, l.now);
@@ -410,7 +394,7 @@ export async function requestDeletionProof(
   if (input.userId === viewer.userId) return refuse('BAD_USER_INPUT', 'That is you.', ['input', 'userId']);
   const { pair, conversation } = await readPair(deps.db, viewer.userId, input.userId);
   const facts = proofOf(pair);
-  if ('code' in facts) return refused(facts, ['input', 'userId']);
+  if ('ok' in facts) return onField(facts, ['input', 'userId']);
   const now = deps.clock.now();
   const proof = await deps.proof.sign(
     {

@@ -1,8 +1,9 @@
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
+import type { ConversationRow } from '../messages/messages.tables.js';
 import { conversations } from '../messages/messages.tables.js';
-import type { Entry } from './contacts.rules.js';
+import { type ConversationFacts, type Entry, NO_CONVERSATION, type PurgeRule } from './contacts.rules.js';
 import {
   type ContactEntryRow,
   contactEntries,
@@ -199,3 +200,14 @@ export async function listPending(
     .orderBy(desc(r.createdAt), desc(r.id))
     .limit(limit);
 }
+
+/** The R3 facts of a pair's conversation row (none yet: the facts of no conversation). */
+export const factsOf = (c: ConversationRow | undefined): ConversationFacts =>
+  c
+    ? {
+        mutualSince: c.mutualSince,
+        purgeAt: c.purgeAt,
+        purgedAt: c.purgedAt,
+        purgedBy: c.purgedBy as PurgeRule | null,
+      }
+    : NO_CONVERSATION;

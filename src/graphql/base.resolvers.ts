@@ -1,7 +1,8 @@
 import { isAdjustable } from '../clock.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { ok, refuse } from '../shared/result.js';
 import { requireViewer } from './context.js';
-import { ok, payload, refuse } from './errors.js';
+import { payload } from './errors.js';
 import { DateTime } from './scalars.js';
 
 const MAX_ADVANCE_SECONDS = 10 * 365 * 24 * 3600; // 10 years

@@ -1,31 +1,13 @@
 import DataLoader from 'dataloader';
-import type { Logger } from 'pino';
 import type { Viewer } from '../auth.js';
-import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
-import type { ProofSigner } from '../contacts/contacts.proof.js';
 import type { Database } from '../db/client.js';
 import { findConversationsOf, listMessagesPages, type MessagePageKey } from '../messages/messages.store.js';
 import type { ConversationRow, MessageRow } from '../messages/messages.tables.js';
-import type { Metrics } from '../metrics.js';
-import type { NoticeBus } from '../notices/notices.bus.js';
-import type { RateLimiter } from '../ratelimits/ratelimits.js';
 import { loadRetentionFactsOf, type RetentionFacts } from '../retention/retention.store.js';
+import type { Deps } from '../shared/deps.js';
 import { findUsers } from '../users/users.store.js';
 import type { UserRow } from '../users/users.tables.js';
 import { unauthenticated } from './errors.js';
-
-/** What every use case may need; built once per app, no globals. */
-export interface Deps {
-  config: Config;
-  db: Database;
-  clock: Clock;
-  logger: Logger;
-  bus: NoticeBus;
-  proof: ProofSigner;
-  rateLimiter: RateLimiter;
-  metrics: Metrics;
-}
 
 /** Per-request batching loaders; the conversation ones answer for the request's viewer. */
 export interface Loaders {

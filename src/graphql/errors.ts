@@ -1,35 +1,8 @@
 import { GraphQLError } from 'graphql';
 import type { ErrorCode } from '../generated/graphql.js';
+import type { Result, UserError } from '../shared/result.js';
 
 export type { ErrorCode };
-
-/** An expected refusal (a rule of SPEC.md): returned, never thrown; reaches the client in `userErrors`. */
-export interface UserError {
-  code: ErrorCode;
-  message: string;
-  field?: string[];
-  /** With RATE_LIMITED: seconds until the limit lets the user through again. */
-  retryAfterSeconds?: number;
-}
-
-/** A use case's answer: the value, or the refusal that left everything unchanged. */
-export type Result<T> = { ok: true; value: T } | { ok: false; error: UserError };
-
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const refuse = <T = never>(code: ErrorCode, message: string, field?: string[]): Result<T> => ({
-  ok: false,
-  error: { code, message, ...(field ? { field } : {}) },
-});
-
-/** A mutation refused by the per-user rate limit: nothing ran. */
-export const rateLimited = <T = never>(retryAfterSeconds: number): Result<T> => ({
-  ok: false,
-  error: {
-    code: 'RATE_LIMITED',
-    message: `Too many changes; try again in ${retryAfterSeconds} s.`,
-    retryAfterSeconds,
-  },
-});
 
 /** The same refusal as a top-level error: HTTP 429 with `Retry-After`. */
 export const rateLimitedError = (retryAfterSeconds: number): GraphQLError =>

@@ -8,9 +8,10 @@ import type { Resolvers } from '../generated/graphql.js';
 import { messageResolvers } from '../messages/messages.resolvers.js';
 import { noticeResolvers } from '../notices/notices.resolvers.js';
 import { retentionResolvers } from '../retention/retention.resolvers.js';
+import { rateLimited } from '../shared/result.js';
 import { baseResolvers } from './base.resolvers.js';
 import type { Context } from './context.js';
-import { payload, rateLimited } from './errors.js';
+import { payload } from './errors.js';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schema', import.meta.url));
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { type Result, refuse } from '../graphql/errors.js';
+import { type Result, refuse } from '../shared/result.js';
 import { idempotencyKeys } from './idempotency.tables.js';
 
 /** How long a key answers the first result (API.md: 24 hours). */

@@ -1,5 +1,5 @@
-import type { Deps } from '../graphql/context.js';
 import { runSweep, type SweepCounts } from '../retention/retention.service.js';
+import type { Deps } from '../shared/deps.js';
 
 export interface Sweeper {
   stop(): Promise<void>;

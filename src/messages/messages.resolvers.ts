@@ -2,8 +2,8 @@ import type { Resolvers } from '../generated/graphql.js';
 import { type Context, requireViewer } from '../graphql/context.js';
 import { graphqlError, payload } from '../graphql/errors.js';
 import { INSTANT_UUID, instantKey, keysetPage, SEQ } from '../graphql/pagination.js';
+import { historyVisible } from '../retention/retention.rules.js';
 import { loadedRetentionStatus } from '../retention/retention.service.js';
-import { historyVisible } from './messages.rules.js';
 import { getConversation, listConversationsOf, peerOf, sendMessage } from './messages.service.js';
 import type { ConversationRow, MessageRow } from './messages.tables.js';
 

@@ -2,12 +2,13 @@ import type { Viewer } from '../auth.js';
 import { decideSend } from '../contacts/contacts.rules.js';
 import { loadEntries, lockPair } from '../contacts/contacts.store.js';
 import type { Db } from '../db/client.js';
-import type { Deps } from '../graphql/context.js';
-import { ok, type Result, refuse } from '../graphql/errors.js';
 import { checkIdempotencyKey, claimKey, fingerprintOf, rememberKey } from '../idempotency/idempotency.js';
-import { publish } from '../notices/notices.service.js';
+import { publish } from '../notices/notices.outbox.js';
+import { historyVisible } from '../retention/retention.rules.js';
+import type { Deps } from '../shared/deps.js';
 import { isUuid, malformedId, requireId } from '../shared/ids.js';
-import { checkBody, historyVisible } from './messages.rules.js';
+import { ok, onField, type Result, refuse } from '../shared/result.js';
+import { checkBody } from './messages.rules.js';
 import { findConversationOf, findMessage, insertMessage, listConversationsOf } from './messages.store.js';
 import type { ConversationRow, MessageRow } from './messages.tables.js';
 
@@ -30,7 +31,7 @@ export async function sendMessage(
 ): Promise<Result<{ message: MessageRow }>> {
   const body = input.body;
   const valid = checkBody(body);
-  if (!valid.ok) return refuse(valid.code, valid.message, ['input', 'body']);
+  if (!valid.ok) return onField(valid, ['input', 'body']);
   const field = ['input', 'conversationId'];
   const malformed = malformedId('uuid', input.conversationId, field);
   if (malformed) return malformed;
@@ -60,7 +61,7 @@ export async function sendMessage(
     await lockPair(tx, viewer.userId, peerId, 'shared');
     const { ab, ba } = await loadEntries(tx, viewer.userId, peerId);
     const d = decideSend({ mine: ab, theirs: ba });
-    if (!d.ok) return refuse(d.code, d.message, field);
+    if (!d.ok) return onField(d, field);
     const now = deps.clock.now();
     const message = await insertMessage(tx, {
       conversationId: conversation.id,

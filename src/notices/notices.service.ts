@@ -1,27 +1,9 @@
 import type { Db } from '../db/client.js';
 import { graphqlError } from '../graphql/errors.js';
 import { assertNotExpired, type NoticeBus, type NoticeStream, StreamError } from './notices.bus.js';
+
 import { decodeCursor, encodeCursor, ORIGIN, type Position } from './notices.position.js';
-import {
-  insertNotices,
-  type NewNotice,
-  pruneBatch,
-  readFinalAfter,
-  type StoredNotice,
-} from './notices.store.js';
-
-/** How long notices are kept at least (N1). */
-export const NOTICE_RETENTION_MS = 7 * 24 * 60 * 60 * 1000; // 7 days
-const PRUNE_BATCH = 5_000;
-
-/**
- * Publishes notices inside the caller's transaction (N2): they exist iff it commits, and the
- * wake-up reaches every instance only then (N4). Recipients must be entitled to them (N3): the
- * caller decides who, this only writes.
- */
-export async function publish(tx: Db, items: NewNotice[], now: Date): Promise<void> {
-  await insertNotices(tx, items, now);
-}
+import { readFinalAfter, type StoredNotice } from './notices.store.js';
 
 /** A notice as GraphQL resolves it: the kind is its type name; payload fields are its fields. */
 export interface NoticeModel {
@@ -88,16 +70,5 @@ export async function openNoticeStream(bus: NoticeBus, userId: string, after: st
     return stream;
   } catch (err) {
     throw asGraphqlError(err);
-  }
-}
-
-/** Deletes notices older than the retention period (N1), in batches; returns how many. */
-export async function pruneNotices(db: Db, now: Date): Promise<number> {
-  const cutoff = new Date(now.getTime() - NOTICE_RETENTION_MS);
-  let total = 0;
-  for (;;) {
-    const n = await pruneBatch(db, cutoff, PRUNE_BATCH, now);
-    total += n;
-    if (n < PRUNE_BATCH) return total;
   }
 }

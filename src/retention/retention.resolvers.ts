@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/graphql.js';
 import { requireViewer } from '../graphql/context.js';
-import { graphqlError, ok, payload, refuse } from '../graphql/errors.js';
+import { graphqlError, payload } from '../graphql/errors.js';
+import { ok, refuse } from '../shared/result.js';
 import { DEFAULT_PERIOD } from './retention.rules.js';
 import { retentionStatus, runSweep } from './retention.service.js';
 

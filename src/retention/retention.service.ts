@@ -1,16 +1,15 @@
 import type { Viewer } from '../auth.js';
 import { retentionOf } from '../contacts/contacts.rules.js';
-import { factsOf } from '../contacts/contacts.service.js';
-import { toEntry } from '../contacts/contacts.store.js';
-import type { Deps, Loaders } from '../graphql/context.js';
-import { ok, type Result, refuse } from '../graphql/errors.js';
+import { factsOf, toEntry } from '../contacts/contacts.store.js';
+import type { Loaders } from '../graphql/context.js';
 import { pruneIdempotencyKeys } from '../idempotency/idempotency.js';
-import { historyVisible } from '../messages/messages.rules.js';
 import { deleteMessages, lockDueConversations, updateRetention } from '../messages/messages.store.js';
-import { pruneNotices, publish } from '../notices/notices.service.js';
+import { pruneNotices, publish } from '../notices/notices.outbox.js';
 import { pruneRateLimits } from '../ratelimits/ratelimits.js';
+import type { Deps } from '../shared/deps.js';
 import { malformedId } from '../shared/ids.js';
-import type { RetentionView } from './retention.rules.js';
+import { ok, type Result, refuse } from '../shared/result.js';
+import { historyVisible, type RetentionView } from './retention.rules.js';
 import { loadRetentionFacts, type RetentionFacts } from './retention.store.js';
 
 /**

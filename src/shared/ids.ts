@@ -1,6 +1,8 @@
 // What an id argument may look like (API.md: an id that cannot be decoded answers BAD_USER_INPUT;
 // a well-formed one that names nothing answers NOT_FOUND or null). Pure: no I/O.
-import { graphqlError, type Result, refuse } from '../graphql/errors.js';
+import { graphqlError } from '../graphql/errors.js';
+import { type Result, refuse } from './result.js';
+import { fitsText } from './text.js';
 
 /** Longest user id, in characters (Unicode code points). */
 export const MAX_USER_ID = 128;
@@ -15,12 +17,7 @@ export const isUuid = (s: unknown): s is string => typeof s === 'string' && UUID
  * which Postgres cannot store.
  */
 export function isUserId(s: unknown): s is string {
-  // A code point is one or two UTF-16 units: over 256 units is over 128 characters.
-  if (typeof s !== 'string' || s.length === 0 || s.length > 2 * MAX_USER_ID || s.includes('\u0000'))
-    return false;
-  let chars = 0;
-  for (const _ of s) chars++;
-  return chars <= MAX_USER_ID;
+  return typeof s === 'string' && s.length > 0 && fitsText(s, MAX_USER_ID);
 }
 
 /** `uuid`: a conversation, message or friend request; `user`: a user (a token's `sub`). */

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { publish } from '../../src/notices/notices.service.js';
+import { publish } from '../../src/notices/notices.outbox.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestApp, type TestApp } from '../support/server.js';
 

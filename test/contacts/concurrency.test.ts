@@ -18,13 +18,13 @@ import {
 } from '../../src/contacts/contacts.service.js';
 import { contactEntries, friendRequests } from '../../src/contacts/contacts.tables.js';
 import type { Database } from '../../src/db/client.js';
-import type { Deps } from '../../src/graphql/context.js';
-import type { Result } from '../../src/graphql/errors.js';
 import { sendMessage } from '../../src/messages/messages.service.js';
 import { findDirect } from '../../src/messages/messages.store.js';
 import { conversations, messages } from '../../src/messages/messages.tables.js';
 import { notices } from '../../src/notices/notices.tables.js';
 import { runSweep } from '../../src/retention/retention.service.js';
+import type { Deps } from '../../src/shared/deps.js';
+import type { Result } from '../../src/shared/result.js';
 import { ensureUser } from '../../src/users/users.store.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestApp, type TestApp } from '../support/server.js';

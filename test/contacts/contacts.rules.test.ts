@@ -4,7 +4,6 @@ import { DAY, HOUR } from '../../src/clock.js';
 import {
   type ContactAction,
   type ConversationFacts,
-  charLength,
   checkGreeting,
   decideAccept,
   decideBlock,
@@ -20,17 +19,18 @@ import {
   NO_CONVERSATION,
   type Outcome,
   type Pair,
-  possibleUserId,
   preview,
   proofOf,
-  purgeDue,
   purged,
-  type Refusal,
   reconcile,
   retentionOf,
   tellings,
   viewOf,
 } from '../../src/contacts/contacts.rules.js';
+import { purgeDue } from '../../src/retention/retention.rules.js';
+import { isUserId } from '../../src/shared/ids.js';
+import type { Refusal } from '../../src/shared/result.js';
+import { charLength } from '../../src/shared/text.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z'); // the friendship starts
 const T1 = new Date('2026-01-02T00:00:00Z'); // the first deletion
@@ -58,10 +58,10 @@ const PEER_BLOCKED = pair(e('FRIEND'), e('BLOCKED', T1, 'FRIEND'));
 const MUTUAL = pair(e('DELETED', T1), e('DELETED', T2), buffered);
 
 function done(r: Outcome | Refusal): Outcome {
-  if (!r.ok) throw new Error(`refused: ${r.code}`);
+  if (!r.ok) throw new Error(`refused: ${r.error.code}`);
   return r;
 }
-const code = (r: object): string => ('code' in r ? (r as Refusal).code : 'OK');
+const code = (r: object): string => ('error' in r ? (r as Refusal).error.code : 'OK');
 
 describe('R1 friend request', () => {
   const ask = (p: Pair, o: Partial<{ pendingFromMe: boolean; pendingFromThem: boolean }> = {}) =>
@@ -120,9 +120,9 @@ describe('R1 friend request', () => {
   });
 
   it('an id holding U+0000 (or empty) can name no user', () => {
-    expect(possibleUserId('alice')).toBe(true);
-    expect(possibleUserId('')).toBe(false);
-    expect(possibleUserId('a\u0000b')).toBe(false);
+    expect(isUserId('alice')).toBe(true);
+    expect(isUserId('')).toBe(false);
+    expect(isUserId('a\u0000b')).toBe(false);
   });
 
   it('the recipient cannot accept while blocking the requester', () => {

@@ -51,11 +51,11 @@ import {
 } from '../../src/contacts/contacts.service.js';
 import { listPending } from '../../src/contacts/contacts.store.js';
 import { rows } from '../../src/db/client.js';
-import type { Deps } from '../../src/graphql/context.js';
-import type { Result } from '../../src/graphql/errors.js';
 import { sendMessage } from '../../src/messages/messages.service.js';
 import { findDirect } from '../../src/messages/messages.store.js';
 import { retentionStatus, runSweep } from '../../src/retention/retention.service.js';
+import type { Deps } from '../../src/shared/deps.js';
+import type { Result } from '../../src/shared/result.js';
 import { ensureUser } from '../../src/users/users.store.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestApp, type TestApp } from '../support/server.js';

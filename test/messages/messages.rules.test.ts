@@ -11,7 +11,7 @@ describe('message body', () => {
 
   it('counts characters (code points), not UTF-16 units', () => {
     expect(checkBody('𝄞'.repeat(10_000))).toEqual({ ok: true });
-    expect(checkBody('𝄞'.repeat(10_001))).toMatchObject({ ok: false, code: 'BAD_USER_INPUT' });
+    expect(checkBody('𝄞'.repeat(10_001))).toMatchObject({ ok: false, error: { code: 'BAD_USER_INPUT' } });
   });
 
   it.each([
@@ -20,6 +20,6 @@ describe('message body', () => {
     ['over 10,000 characters', 'a'.repeat(10_001)],
     ['holding U+0000, which Postgres cannot store', 'a\u0000b'],
   ])('refuses a body %s with BAD_USER_INPUT', (_what, body) => {
-    expect(checkBody(body)).toMatchObject({ ok: false, code: 'BAD_USER_INPUT' });
+    expect(checkBody(body)).toMatchObject({ ok: false, error: { code: 'BAD_USER_INPUT' } });
   });
 });

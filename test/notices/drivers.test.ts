@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, ManualClock } from '../../src/clock.js';
-import { pruneNotices } from '../../src/notices/notices.service.js';
+import { pruneNotices } from '../../src/notices/notices.outbox.js';
 import { createTestDatabase, type Driver, type TestDatabase } from '../support/db.js';
 import {
   keyOf,

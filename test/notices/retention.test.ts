@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY, ManualClock } from '../../src/clock.js';
 import type { Database } from '../../src/db/client.js';
 import * as schema from '../../src/db/schema.js';
-import { pruneNotices } from '../../src/notices/notices.service.js';
+import { pruneNotices } from '../../src/notices/notices.outbox.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import {
   keyOf,

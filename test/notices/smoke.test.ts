@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publish } from '../../src/notices/notices.service.js';
+import { publish } from '../../src/notices/notices.outbox.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { collect, startTestApp, type TestApp } from '../support/server.js';
 

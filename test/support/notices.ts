@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { Client } from 'graphql-ws';
 import pg from 'pg';
 import { type Db, rows } from '../../src/db/client.js';
+import { publish } from '../../src/notices/notices.outbox.js';
 import { comparePositions, decodeCursor, type Position } from '../../src/notices/notices.position.js';
-import { publish } from '../../src/notices/notices.service.js';
 import { countPending } from '../../src/notices/notices.store.js';
 
 /**

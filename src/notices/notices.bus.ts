@@ -13,7 +13,7 @@ import {
 const FEED_BATCH = 1000; // rows per instance-wide poll query
 const REPLAY_BATCH = 500; // rows per replay page of one subscriber
 const PENDING_RETRY_MS = [5, 20, 50, 100, 250, 500]; // waiting for an older transaction to finish
-const SAFETY_POLL_MS = 5_000; // a poll even without NOTIFY, in case a wake-up was lost
+const SAFETY_POLL_MS = 5_000; // default: a poll even without NOTIFY, in case a wake-up was lost
 /**
  * Live notices buffered per subscriber. A subscriber that falls further behind drops its buffer
  * and reads on from the table (replay) — bounded memory, nothing lost, nothing twice.
@@ -43,6 +43,7 @@ export class NoticeBus {
   private again = false;
   private retry = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private held = false;
   private safetyTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Resolves when the current poll (if any) settles; for orderly shutdown. */
@@ -54,7 +55,21 @@ export class NoticeBus {
     private readonly logger: Logger,
     /** Live notices buffered per subscriber before it falls back to replay. */
     readonly maxQueue = DEFAULT_MAX_QUEUE,
+    /**
+     * A poll even without NOTIFY, in case a wake-up was lost. It is not what delivers a notice held
+     * back behind an older transaction (the bus re-polls for that itself); tests set it far out to
+     * show so.
+     */
+    readonly safetyPollMs = SAFETY_POLL_MS,
   ) {}
+
+  /**
+   * True while the last poll found a committed notice after the feed's position that is not final
+   * yet (an older transaction still runs): the bus re-polls until it is.
+   */
+  get heldBack(): boolean {
+    return this.held;
+  }
 
   /** The feed's position: every notice at or before it was final and has been handed out. */
   get feedPosition(): Position {
@@ -80,7 +95,7 @@ export class NoticeBus {
   async start(): Promise<void> {
     this.position = await frontier(this.db);
     this.listener = await this.handle.listen(NOTICE_CHANNEL, () => this.wake());
-    this.safetyTimer = setInterval(() => this.wake(), SAFETY_POLL_MS);
+    this.safetyTimer = setInterval(() => this.wake(), this.safetyPollMs);
     this.safetyTimer.unref();
   }
 
@@ -118,8 +133,10 @@ export class NoticeBus {
 
   private async poll(): Promise<void> {
     let delivered = 0;
+    let readUnder: Position;
     for (;;) {
-      const { items: batch } = await readFinalAfter(this.db, this.position, FEED_BATCH);
+      const { items: batch, frontier: horizon } = await readFinalAfter(this.db, this.position, FEED_BATCH);
+      readUnder = horizon;
       delivered += batch.length;
       for (const n of batch) {
         this.position = n.position;
@@ -132,7 +149,11 @@ export class NoticeBus {
     }
     // Back off only while stalled behind an older transaction; progress starts the back-off afresh.
     if (delivered > 0) this.retry = 0;
-    if (await hasPendingAfter(this.db, this.position)) this.scheduleRetry();
+    // Checked against the horizon the last page was read under, not only the current one: an older
+    // transaction that ends between the two (and wrote no notice, so sends no wake-up) would else
+    // leave a notice the page missed waiting for the safety poll.
+    this.held = await hasPendingAfter(this.db, this.position, readUnder);
+    if (this.held) this.scheduleRetry();
     else this.retry = 0;
   }
 

@@ -113,14 +113,20 @@ export async function readFinalAfter(
   return { items: raw.filter((r) => r.id !== null).map(toStored), frontier: { xid: horizon, id: 0n } };
 }
 
-/** True when some committed notice after `after` is not final yet (an older transaction still runs). */
-export async function hasPendingAfter(db: Db, after: Position): Promise<boolean> {
+/**
+ * True when some committed notice after `after` is not final yet (an older transaction still runs),
+ * or was not final under `readUnder`: the frontier of the page the caller read up to `after`. Such
+ * a notice may be final by now (the older transaction ended between that page and this check, and
+ * an ending transaction that wrote no notice sends no wake-up), but that page did not have it, so
+ * the caller must read again.
+ */
+export async function hasPendingAfter(db: Db, after: Position, readUnder: Position): Promise<boolean> {
   const [r] = await rows<{ pending: boolean }>(
     db,
     sql`SELECT EXISTS (
           SELECT 1 FROM notices
           WHERE (xid, id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
-            AND xid >= ${FINAL_HORIZON}) AS pending`,
+            AND xid >= LEAST(${readUnder.xid.toString()}::xid8, ${FINAL_HORIZON})) AS pending`,
   );
   return r?.pending === true;
 }

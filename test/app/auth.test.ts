@@ -3,9 +3,9 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../src/auth.js';
 import { rows } from '../../src/db/client.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { openTestEnv, type TestEnv } from '../support/fixture.js';
 import { eventually, nextClose } from '../support/notices.js';
-import { collect, startTestApp, TEST_SECRET, type TestApp } from '../support/server.js';
+import { collect, startTestApp, TEST_SECRET } from '../support/server.js';
 
 const HOUR_AGO = () => new Date(Date.now() - 3600_000);
 
@@ -38,30 +38,29 @@ const REFUSED_CLAIMS: [string, Record<string, unknown>][] = [
 ];
 
 describe('authentication (API.md: Identity)', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  let env: TestEnv;
   beforeAll(async () => {
-    db = await createTestDatabase('pg');
-    t = await startTestApp(db.handle);
+    env = await openTestEnv();
   });
-  afterAll(async () => {
-    await t?.stop();
-    await db?.drop();
-  });
+  afterAll(() => env?.close());
 
   describe('over HTTP', () => {
     it('a valid bearer token identifies the viewer as its sub', async () => {
-      const r = await t.http<{ me: { id: string } }>('{ me { id } }', {}, await t.token('alice'));
+      const r = await env.server.http<{ me: { id: string } }>(
+        '{ me { id } }',
+        {},
+        await env.server.token('alice'),
+      );
       expect(r.status).toBe(200);
       expect(r.errors).toBeUndefined();
       expect(r.data?.me.id).toBe('alice');
     });
 
     it('without a token, me is refused with UNAUTHENTICATED while now needs no token', async () => {
-      const me = await t.http('{ me { id } }');
+      const me = await env.server.http('{ me { id } }');
       expect(me.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect(me.data ?? null).toBeNull();
-      const now = await t.http<{ now: string }>('{ now }');
+      const now = await env.server.http<{ now: string }>('{ now }');
       expect(now.errors).toBeUndefined();
       expect(typeof now.data?.now).toBe('string');
     });
@@ -72,14 +71,14 @@ describe('authentication (API.md: Identity)', () => {
         ttlSeconds: 3600,
         now: new Date(),
       });
-      const r = await t.http('{ now }', {}, forged);
+      const r = await env.server.http('{ now }', {}, forged);
       expect(r.status).toBe(401);
       expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect(r.data ?? null).toBeNull();
     });
 
     it('a garbage token is refused with HTTP 401 and UNAUTHENTICATED', async () => {
-      const r = await t.http('{ now }', {}, 'not-a-jwt');
+      const r = await env.server.http('{ now }', {}, 'not-a-jwt');
       expect(r.status).toBe(401);
       expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     });
@@ -87,7 +86,7 @@ describe('authentication (API.md: Identity)', () => {
     it.each(REFUSED_CLAIMS)(
       'a token with %s is refused with HTTP 401 and UNAUTHENTICATED',
       async (_what, claims) => {
-        const r = await t.http('{ me { id } }', {}, await crafted(claims));
+        const r = await env.server.http('{ me { id } }', {}, await crafted(claims));
         expect(r.status).toBe(401);
         expect(r.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
         expect(r.data ?? null).toBeNull();
@@ -96,24 +95,32 @@ describe('authentication (API.md: Identity)', () => {
 
     it('tokens from signToken are accepted: a sub of 1 and of 128 characters, emoji counted as one', async () => {
       for (const userId of ['h', 'h'.repeat(128), '🙂'.repeat(128)]) {
-        const r = await t.http<{ me: { id: string } }>('{ me { id } }', {}, await t.token(userId));
+        const r = await env.server.http<{ me: { id: string } }>(
+          '{ me { id } }',
+          {},
+          await env.server.token(userId),
+        );
         expect(r.errors).toBeUndefined();
         expect(r.data?.me.id).toBe(userId);
       }
       // The same claims crafted by hand are accepted too: the refusals above are about the claims.
-      const r = await t.http<{ me: { id: string } }>('{ me { id } }', {}, await crafted({ sub: 'hank' }));
+      const r = await env.server.http<{ me: { id: string } }>(
+        '{ me { id } }',
+        {},
+        await crafted({ sub: 'hank' }),
+      );
       expect(r.data?.me.id).toBe('hank');
     });
 
     it('signToken refuses to sign a user id the server would refuse', async () => {
       for (const userId of ['', 'h'.repeat(129), 'a\u0000b']) {
-        await expect(t.token(userId)).rejects.toThrow(TypeError);
+        await expect(env.server.token(userId)).rejects.toThrow(TypeError);
       }
     });
 
     it('an expired token is refused with HTTP 401 and UNAUTHENTICATED', async () => {
-      const expired = await t.token('alice', { ttlSeconds: 60, now: HOUR_AGO() });
-      const r = await t.http('{ me { id } }', {}, expired);
+      const expired = await env.server.token('alice', { ttlSeconds: 60, now: HOUR_AGO() });
+      const r = await env.server.http('{ me { id } }', {}, expired);
       expect(r.status).toBe(401);
       expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect(JSON.stringify(r)).not.toMatch(/\n\s+at /);
@@ -122,7 +129,7 @@ describe('authentication (API.md: Identity)', () => {
 
   describe('over graphql-ws', () => {
     it('a valid token in connectionParams opens a socket that answers me', async () => {
-      const client = t.ws(await t.token('bob'));
+      const client = env.server.ws(await env.server.token('bob'));
       const q = collect<{ me: { id: string } }>(client, '{ me { id } }');
       const [r] = await q.take(1);
       expect(r?.errors).toBeUndefined();
@@ -131,62 +138,62 @@ describe('authentication (API.md: Identity)', () => {
     });
 
     it('a socket without a token is closed with 4403', async () => {
-      const client = t.ws(undefined);
+      const client = env.server.ws(undefined);
       expect((await nextClose(client)).code).toBe(4403);
     });
 
     it('a socket with a bad token is closed with 4403', async () => {
-      const client = t.ws('not-a-jwt');
+      const client = env.server.ws('not-a-jwt');
       expect((await nextClose(client)).code).toBe(4403);
     });
 
     it.each(REFUSED_CLAIMS)('a socket with a token with %s is closed with 4403', async (_what, claims) => {
-      const client = t.ws(await crafted(claims));
+      const client = env.server.ws(await crafted(claims));
       expect((await nextClose(client)).code).toBe(4403);
     });
 
     it('a socket with a token from signToken stays open and answers me', async () => {
-      const client = t.ws(await t.token('h'.repeat(128)));
+      const client = env.server.ws(await env.server.token('h'.repeat(128)));
       const [r] = await collect<{ me: { id: string } }>(client, '{ me { id } }').take(1);
       expect(r?.data?.me.id).toBe('h'.repeat(128));
       await client.dispose();
     });
 
     it('a socket with an expired token is closed with 4403', async () => {
-      const client = t.ws(await t.token('bob', { ttlSeconds: 60, now: HOUR_AGO() }));
+      const client = env.server.ws(await env.server.token('bob', { ttlSeconds: 60, now: HOUR_AGO() }));
       expect((await nextClose(client)).code).toBe(4403);
     });
 
     it('a socket is closed with 4403 when its token expires while it is connected', async () => {
-      const client = t.ws(await t.token('carol', { ttlSeconds: 2 }));
+      const client = env.server.ws(await env.server.token('carol', { ttlSeconds: 2 }));
       const closed = nextClose(client);
       // The socket is accepted first: a query answers while the token is still valid.
       const [r] = await collect<{ me: { id: string } }>(client, '{ me { id } }').take(1);
       expect(r?.data?.me.id).toBe('carol');
       const sub = collect(client, 'subscription { notices { cursor } }');
-      await t.waitForStreams(1);
+      await env.server.waitForStreams(1);
       expect(await closed).toMatchObject({ code: 4403 });
       // The subscription's stream is released with the socket.
       await sub.settle().catch(() => {});
-      await eventually(() => t.app.deps.bus.streamCount === 0, 'the stream to be released');
+      await eventually(() => env.server.app.deps.bus.streamCount === 0, 'the stream to be released');
     });
   });
 
   describe('just-in-time users', () => {
     const userRow = async (id: string) =>
-      rows<{ id: string; name: string }>(db.handle.db, sql`SELECT id, name FROM users WHERE id = ${id}`);
+      rows<{ id: string; name: string }>(env.db.handle.db, sql`SELECT id, name FROM users WHERE id = ${id}`);
 
     it('a user row is created on first sight over HTTP, with the name claim as display name', async () => {
       expect(await userRow('dora')).toEqual([]);
-      const token = await t.token('dora', { name: 'Dora Explorer' });
-      const r = await t.http<{ me: { id: string; name: string } }>('{ me { id name } }', {}, token);
+      const token = await env.server.token('dora', { name: 'Dora Explorer' });
+      const r = await env.server.http<{ me: { id: string; name: string } }>('{ me { id name } }', {}, token);
       expect(r.data?.me).toEqual({ id: 'dora', name: 'Dora Explorer' });
       expect(await userRow('dora')).toEqual([{ id: 'dora', name: 'Dora Explorer' }]);
     });
 
     it('a user row is created on first sight over graphql-ws too', async () => {
       expect(await userRow('eve')).toEqual([]);
-      const client = t.ws(await t.token('eve', { name: 'Eve Online' }));
+      const client = env.server.ws(await env.server.token('eve', { name: 'Eve Online' }));
       const [r] = await collect<{ me: { name: string } }>(client, '{ me { name } }').take(1);
       expect(r?.data?.me.name).toBe('Eve Online');
       expect(await userRow('eve')).toEqual([{ id: 'eve', name: 'Eve Online' }]);
@@ -194,15 +201,19 @@ describe('authentication (API.md: Identity)', () => {
     });
 
     it('a user first seen without a name claim is named by their id', async () => {
-      const r = await t.http<{ me: { name: string } }>('{ me { name } }', {}, await t.token('frank'));
+      const r = await env.server.http<{ me: { name: string } }>(
+        '{ me { name } }',
+        {},
+        await env.server.token('frank'),
+      );
       expect(r.data?.me.name).toBe('frank');
       expect(await userRow('frank')).toEqual([{ id: 'frank', name: 'frank' }]);
     });
 
     it('a later token with another name does not rename an existing user', async () => {
-      await t.http('{ me { id } }', {}, await t.token('gina', { name: 'Gina' }));
+      await env.server.http('{ me { id } }', {}, await env.server.token('gina', { name: 'Gina' }));
       // A second instance has not seen gina: it must not overwrite the row either.
-      const other = await startTestApp(db.handle);
+      const other = await startTestApp(env.db.handle);
       try {
         const r = await other.http<{ me: { name: string } }>(
           '{ me { name } }',

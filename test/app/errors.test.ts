@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { openTestEnv, type TestEnv } from '../support/fixture.js';
 import { eventually, publishTagged, settleNotices, TAGGED_FIELDS } from '../support/notices.js';
 import { collect, startTestApp, type TestApp } from '../support/server.js';
 
@@ -23,20 +23,15 @@ async function post(t: TestApp, body: string, headers: Record<string, string> = 
 }
 
 describe('Errors: bad input never yields a 500 or a stack trace; faults are hidden', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  let env: TestEnv;
   beforeAll(async () => {
-    db = await createTestDatabase('pg');
-    t = await startTestApp(db.handle, { config: { limits: { ...DEFAULT_LIMITS, maxDepth: 3 } } });
+    env = await openTestEnv({ config: { limits: { ...DEFAULT_LIMITS, maxDepth: 3 } } });
   });
-  afterAll(async () => {
-    await t?.stop();
-    await db?.drop();
-  });
+  afterAll(() => env?.close());
 
   describe('malformed requests', () => {
     it('a malformed JSON body gets HTTP 400 with a GraphQL-shaped error and no stack trace', async () => {
-      const r = await post(t, '{"query": "{ now }"');
+      const r = await post(env.server, '{"query": "{ now }"');
       expect(r.status).toBe(400);
       expect(r.json.errors).toHaveLength(1);
       expect(r.json.errors?.[0]).toMatchObject({
@@ -48,14 +43,14 @@ describe('Errors: bad input never yields a 500 or a stack trace; faults are hidd
     });
 
     it('a body that is not a GraphQL request gets a 400 with a code, not a 500', async () => {
-      const r = await post(t, '[1, 2, 3]');
+      const r = await post(env.server, '[1, 2, 3]');
       expect(r.status).toBe(400);
       expect(r.json.errors?.[0]?.extensions?.code).toEqual(expect.any(String));
       expect(r.text).not.toMatch(STACK);
     });
 
     it('a query that does not parse is refused with GRAPHQL_PARSE_FAILED', async () => {
-      const r = await post(t, JSON.stringify({ query: '{ now ' }));
+      const r = await post(env.server, JSON.stringify({ query: '{ now ' }));
       expect(r.status).toBe(400);
       expect(r.json.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
       expect(r.text).not.toMatch(STACK);
@@ -67,17 +62,21 @@ describe('Errors: bad input never yields a 500 or a stack trace; faults are hidd
     const DEEP_SUB = 'subscription { notices { ... on FriendRequestReceived { request { from { id } } } } }'; // depth 4
 
     it('a query deeper than the limit is refused over HTTP with GRAPHQL_VALIDATION_FAILED', async () => {
-      const r = await t.http(DEEP_QUERY, {}, await t.token('alice'));
+      const r = await env.server.http(DEEP_QUERY, {}, await env.server.token('alice'));
       expect(r.status).toBe(400);
       expect(r.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
       expect(r.data).toBeUndefined();
       // At the limit it runs.
-      const ok = await t.http('{ notices { pageInfo { endCursor } } }', {}, await t.token('alice'));
+      const ok = await env.server.http(
+        '{ notices { pageInfo { endCursor } } }',
+        {},
+        await env.server.token('alice'),
+      );
       expect(ok.errors).toBeUndefined();
     });
 
     it('a query or subscription deeper than the limit is refused over graphql-ws with GRAPHQL_VALIDATION_FAILED', async () => {
-      const client = t.ws(await t.token('alice'));
+      const client = env.server.ws(await env.server.token('alice'));
       for (const deep of [DEEP_QUERY, DEEP_SUB]) {
         const op = collect(client, deep);
         await op.settle();
@@ -86,7 +85,7 @@ describe('Errors: bad input never yields a 500 or a stack trace; faults are hidd
         expect(errs[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
         expect(op.results).toEqual([]);
       }
-      expect(t.app.deps.bus.streamCount).toBe(0);
+      expect(env.server.app.deps.bus.streamCount).toBe(0);
       // The socket stays usable for operations within the limit.
       const [r] = await collect<{ now: string }>(client, '{ now }').take(1);
       expect(typeof r?.data?.now).toBe('string');
@@ -98,7 +97,7 @@ describe('Errors: bad input never yields a 500 or a stack trace; faults are hidd
     /** An instance with the default depth limit, over the same database. */
     let faults: TestApp;
     beforeAll(async () => {
-      faults = await startTestApp(db.handle);
+      faults = await startTestApp(env.db.handle);
     });
     afterAll(async () => {
       await faults?.stop();
@@ -106,7 +105,7 @@ describe('Errors: bad input never yields a 500 or a stack trace; faults are hidd
 
     /** A notice row whose kind is no GraphQL type: resolving its type fails on the server. */
     const insertUnknownKind = async (userId: string) => {
-      await db.handle.db.transaction(async (tx) => {
+      await env.db.handle.db.transaction(async (tx) => {
         await tx.execute(
           sql`INSERT INTO notices (recipient_ids, kind, payload, at)
               VALUES (ARRAY[${userId}]::text[], 'SecretInternalKind', '{}'::jsonb, now())`,
@@ -121,7 +120,7 @@ describe('Errors: bad input never yields a 500 or a stack trace; faults are hidd
 
     it('a fault while answering over HTTP reaches the client as INTERNAL_SERVER_ERROR, message hidden, with the requestId', async () => {
       await insertUnknownKind('ivan');
-      await settleNotices(db.handle.db);
+      await settleNotices(env.db.handle.db);
       const token = await faults.token('ivan');
       const r = await post(
         faults,
@@ -143,8 +142,8 @@ describe('Errors: bad input never yields a 500 or a stack trace; faults are hidd
 
     it('a fault in a subscription, replayed or live, reaches the client as INTERNAL_SERVER_ERROR, message hidden, with a requestId', async () => {
       const token = await faults.token('judy');
-      await db.handle.db.transaction((tx) => publishTagged(tx, ['judy'], 'ok', 0, faults.clock.now()));
-      await settleNotices(db.handle.db);
+      await env.db.handle.db.transaction((tx) => publishTagged(tx, ['judy'], 'ok', 0, faults.clock.now()));
+      await settleNotices(env.db.handle.db);
       const first = await faults.http<{ notices: { edges: { cursor: string }[] } }>(
         '{ notices(first: 1) { edges { cursor } } }',
         {},
@@ -174,30 +173,25 @@ describe('Errors: bad input never yields a 500 or a stack trace; faults are hidd
 });
 
 describe('Errors: a broken database is an internal fault, not a client error', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  let env: TestEnv;
   beforeAll(async () => {
-    db = await createTestDatabase('pg');
-    t = await startTestApp(db.handle);
+    env = await openTestEnv();
   });
-  afterAll(async () => {
-    await t?.stop();
-    await db?.drop();
-  });
+  afterAll(() => env?.close());
 
   it('a query whose table is gone answers INTERNAL_SERVER_ERROR over HTTP and graphql-ws, with no SQL in it', async () => {
-    const token = await t.token('kim');
-    await db.handle.db.transaction((tx) => publishTagged(tx, ['kim'], 'k', 0, t.clock.now()));
-    await settleNotices(db.handle.db);
-    const page = await t.http<{ notices: { pageInfo: { endCursor: string } } }>(
+    const token = await env.server.token('kim');
+    await env.db.handle.db.transaction((tx) => publishTagged(tx, ['kim'], 'k', 0, env.server.clock.now()));
+    await settleNotices(env.db.handle.db);
+    const page = await env.server.http<{ notices: { pageInfo: { endCursor: string } } }>(
       '{ notices { pageInfo { endCursor } } }',
       {},
       token,
     );
     const cursor = page.data!.notices.pageInfo.endCursor;
-    await db.handle.db.execute(sql`DROP TABLE notice_horizon`);
+    await env.db.handle.db.execute(sql`DROP TABLE notice_horizon`);
 
-    const r = await t.http(
+    const r = await env.server.http(
       'query ($after: String) { notices(after: $after) { edges { cursor } } }',
       { after: cursor },
       token,
@@ -208,9 +202,13 @@ describe('Errors: a broken database is an internal fault, not a client error', (
     });
     expect(JSON.stringify(r)).not.toMatch(/notice_horizon|relation|SELECT/i);
 
-    const sub = collect(t.ws(token), 'subscription ($after: String) { notices(after: $after) { cursor } }', {
-      after: cursor,
-    });
+    const sub = collect(
+      env.server.ws(token),
+      'subscription ($after: String) { notices(after: $after) { cursor } }',
+      {
+        after: cursor,
+      },
+    );
     const [res] = await sub.take(1);
     expect(res?.errors?.[0]).toMatchObject({
       message: 'Internal server error',

@@ -20,8 +20,8 @@ import {
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema } from '../../src/graphql/schema.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { collect, startTestApp, type TestApp } from '../support/server.js';
+import { openTestEnv, type TestEnv } from '../support/fixture.js';
+import { collect } from '../support/server.js';
 
 const RUNS_PER_TRANSPORT = 1_000;
 // endOnFailure: each run is a round trip, so shrinking would take minutes; the assertion message
@@ -179,48 +179,45 @@ const codesOf = (body: unknown): string[] => {
 };
 
 describe('Fuzz: generated documents and variables over HTTP and graphql-ws', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  let env: TestEnv;
   let tokens: string[];
   let realIds: string[];
   beforeAll(async () => {
-    db = await createTestDatabase('pg');
-    t = await startTestApp(db.handle);
+    env = await openTestEnv();
     // Real objects, so generated ids sometimes hit something: a friendship, a conversation, a message.
-    const alice = await t.token('alice');
-    const bob = await t.token('bob');
-    await t.http('{ me { id } }', {}, bob);
-    const req = await t.http<{ sendFriendRequest: { request: { id: string } } }>(
+    const alice = await env.server.token('alice');
+    const bob = await env.server.token('bob');
+    await env.server.http('{ me { id } }', {}, bob);
+    const req = await env.server.http<{ sendFriendRequest: { request: { id: string } } }>(
       'mutation { sendFriendRequest(input: { userId: "bob" }) { request { id } } }',
       {},
       alice,
     );
     const requestId = req.data!.sendFriendRequest.request.id;
-    const acc = await t.http<{ respondToFriendRequest: { contact: { conversation: { id: string } } } }>(
+    const acc = await env.server.http<{
+      respondToFriendRequest: { contact: { conversation: { id: string } } };
+    }>(
       `mutation { respondToFriendRequest(input: { requestId: "${requestId}", accept: true }) { contact { conversation { id } } } }`,
       {},
       bob,
     );
     const conversationId = acc.data!.respondToFriendRequest.contact.conversation.id;
-    const msg = await t.http<{ sendMessage: { message: { id: string } } }>(
+    const msg = await env.server.http<{ sendMessage: { message: { id: string } } }>(
       `mutation { sendMessage(input: { conversationId: "${conversationId}", body: "hi" }) { message { id } } }`,
       {},
       alice,
     );
     realIds = ['alice', 'bob', requestId, conversationId, msg.data!.sendMessage.message.id];
-    tokens = [alice, bob, await t.token('olga', { operator: true })];
+    tokens = [alice, bob, await env.server.token('olga', { operator: true })];
   });
-  afterAll(async () => {
-    await t?.stop();
-    await db?.drop();
-  });
+  afterAll(() => env?.close());
 
   it(`${RUNS_PER_TRANSPORT} operations over HTTP: never a 5xx, INTERNAL_SERVER_ERROR or internal text`, async () => {
     const p = pools(realIds);
     await fc.assert(
       fc.asyncProperty(fc.gen(), fc.nat(2), async (g, who) => {
         const sent = generate(g, p);
-        const res = await fetch(`${t.url}/graphql`, {
+        const res = await fetch(`${env.server.url}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[who]}` },
           body: JSON.stringify(sent),
@@ -236,13 +233,13 @@ describe('Fuzz: generated documents and variables over HTTP and graphql-ws', () 
       }),
       { numRuns: RUNS_PER_TRANSPORT, endOnFailure: true },
     );
-    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${env.server.url}/healthz`)).status).toBe(200);
   });
 
   it(`${RUNS_PER_TRANSPORT} operations over one graphql-ws socket: the same, and the socket stays open`, async () => {
     const p = pools(realIds);
     let closed: number | undefined;
-    const client = t.ws(tokens[0], { onClosed: (code) => (closed = code) });
+    const client = env.server.ws(tokens[0], { onClosed: (code) => (closed = code) });
     await fc.assert(
       fc.asyncProperty(fc.gen(), async (g) => {
         const sent = generate(g, p);
@@ -258,6 +255,6 @@ describe('Fuzz: generated documents and variables over HTTP and graphql-ws', () 
       { numRuns: RUNS_PER_TRANSPORT, endOnFailure: true },
     );
     await client.dispose();
-    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${env.server.url}/healthz`)).status).toBe(200);
   });
 });

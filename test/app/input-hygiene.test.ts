@@ -5,41 +5,30 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
 import { rows } from '../../src/db/client.js';
-import { type Api, apiClient, names } from '../contacts/client.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { collect, type GraphQLResponse, startTestApp, type TestApp } from '../support/server.js';
+import { names } from '../support/client.js';
+import { openTestEnv, type TestEnv } from '../support/fixture.js';
+import { collect, type GraphQLResponse } from '../support/server.js';
 
-let db: TestDatabase;
-let t: TestApp;
-let clock: ManualClock;
-let api: Api;
+let env: TestEnv;
 
 const [me, f1, f2, r1, r2] = names('ih', 'me', 'f1', 'f2', 'r1', 'r2');
 let conversationId: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase('pg');
-  clock = new ManualClock('2026-01-01T00:00:00.000Z');
-  t = await startTestApp(db.handle, { clock });
-  api = apiClient(t, db);
+  env = await openTestEnv();
   // Two contacts and two conversations, one second apart; two incoming requests at the same instant
   // (the id breaks the tie); three messages; notices of every one of these for `me`.
-  conversationId = await api.befriend(me, f1);
-  clock.advance(1);
-  await api.befriend(me, f2);
-  clock.advance(1);
-  await api.sendFriendRequest(r1, me);
-  await api.sendFriendRequest(r2, me);
-  await api.say(me, conversationId, 'm1', 'm2', 'm3');
-  await api.notices(me); // waits until every notice is final
+  conversationId = await env.api.befriend(me, f1);
+  env.clock.advance(1);
+  await env.api.befriend(me, f2);
+  env.clock.advance(1);
+  await env.api.sendFriendRequest(r1, me);
+  await env.api.sendFriendRequest(r2, me);
+  await env.api.say(me, conversationId, 'm1', 'm2', 'm3');
+  await env.api.notices(me); // waits until every notice is final
 });
-
-afterAll(async () => {
-  await t?.stop();
-  await db?.drop();
-});
+afterAll(() => env?.close());
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const text64 = (s: string) => Buffer.from(s).toString('base64url');
@@ -128,7 +117,7 @@ async function page(c: Connection, first: number, after: string | null) {
   const field = c.field.endsWith(', ') ? c.field : `${c.field}(`;
   const query = `query($first: Int, $after: String${c.defs ?? ''}) {
     page: ${field}first: $first, after: $after) { ${PAGE.replace('%s', c.node)} } }`;
-  const r = await api.raw<{
+  const r = await env.api.raw<{
     page: {
       edges: { cursor: string; node: unknown }[];
       pageInfo: { hasNextPage: boolean; endCursor: string };
@@ -163,7 +152,7 @@ async function snapshot(): Promise<Record<string, string>> {
     'notices',
   ]) {
     const [r] = await rows<{ h: string | null }>(
-      db.handle.db,
+      env.db.handle.db,
       sql`SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) AS h FROM ${sql.identifier(table)} t`,
     );
     out[table] = r?.h ?? '';
@@ -199,14 +188,14 @@ describe('cursors: a crafted one answers BAD_USER_INPUT, a real one keeps paging
     };
 
     it.each(CRAFTED)('after: %s → BAD_USER_INPUT at the field', async (_what, cursor) => {
-      const r = await api.raw<R>(me, q, { c: conversationId, after: cursor });
+      const r = await env.api.raw<R>(me, q, { c: conversationId, after: cursor });
       expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
       expect(r.errors?.[0]).toMatchObject({ path: ['conversation', 'messages'] });
     });
 
     it('a real endCursor pages on', async () => {
-      const first = await api.gql<R>(me, q, { c: conversationId });
-      const next = await api.gql<R>(me, q, {
+      const first = await env.api.gql<R>(me, q, { c: conversationId });
+      const next = await env.api.gql<R>(me, q, {
         c: conversationId,
         after: first.conversation!.messages.pageInfo.endCursor,
       });
@@ -218,7 +207,7 @@ describe('cursors: a crafted one answers BAD_USER_INPUT, a real one keeps paging
     const SUB = 'subscription($after: String) { notices(after: $after) { __typename cursor } }';
 
     it('refuses each crafted cursor with BAD_USER_INPUT and ends the subscription', async () => {
-      const client = t.ws(await api.token(me));
+      const client = env.server.ws(await env.api.token(me));
       for (const [what, cursor] of [...CRAFTED, ...CRAFTED_NOTICE]) {
         const sub = collect(client, SUB, { after: cursor });
         const [res] = await sub.take(1);
@@ -229,13 +218,13 @@ describe('cursors: a crafted one answers BAD_USER_INPUT, a real one keeps paging
         await sub.settle();
         expect(sub.completed).toBe(true);
       }
-      expect(t.app.deps.bus.streamCount).toBe(0);
+      expect(env.server.app.deps.bus.streamCount).toBe(0);
       await client.dispose();
     });
 
     it('replays after a real cursor', async () => {
-      const { notices } = await api.notices(me);
-      const client = t.ws(await api.token(me));
+      const { notices } = await env.api.notices(me);
+      const client = env.server.ws(await env.api.token(me));
       const sub = collect<{ notices: { cursor: string } }>(client, SUB, { after: notices[0]!.cursor });
       const replayed = await sub.take(notices.length - 1);
       expect(replayed.map((r) => r.data?.notices.cursor)).toEqual(notices.slice(1).map((n) => n.cursor));
@@ -305,19 +294,19 @@ describe('ids: a malformed one answers BAD_USER_INPUT, a well-formed unknown one
 
     describe.each(QUERIES)('%s', (_name, query, kind, unknown) => {
       it.each(kind === 'uuid' ? BAD_UUIDS : BAD_USER_IDS)('%j → BAD_USER_INPUT', async (id) => {
-        const r = await api.raw(me, query, { id });
+        const r = await env.api.raw(me, query, { id });
         expect(r.status).toBe(200);
         expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
       });
 
       it('a well-formed id that names nothing answers as before', async () => {
         for (const id of kind === 'uuid' ? [UNKNOWN_UUID] : UNKNOWN_USERS)
-          unknown(await api.raw(me, query, { id }));
+          unknown(await env.api.raw(me, query, { id }));
       });
     });
 
     it('an id given as a number is coerced to a string and refused like any other', async () => {
-      const r = await api.raw(me, 'query($id: ID!) { conversation(id: $id) { id } }', { id: 12345 });
+      const r = await env.api.raw(me, 'query($id: ID!) { conversation(id: $id) { id } }', { id: 12345 });
       expect(codesOf(r)).toEqual(['BAD_USER_INPUT']);
     });
   });
@@ -371,7 +360,7 @@ describe('ids: a malformed one answers BAD_USER_INPUT, a well-formed unknown one
 
     describe.each(MUTATIONS)('%s', (name, inputType, kind, input, field, unknownCode) => {
       const run = (id: string) =>
-        api.raw<Record<string, { userErrors: { code: string; field: string[] | null }[] }>>(
+        env.api.raw<Record<string, { userErrors: { code: string; field: string[] | null }[] }>>(
           me,
           `mutation($i: ${inputType}!) { m: ${name}(input: $i) { userErrors { code field } } }`,
           { i: input(id) },

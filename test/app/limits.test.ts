@@ -1,9 +1,9 @@
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { openTestEnv, type TestEnv } from '../support/fixture.js';
 import { publishTagged, settleNotices } from '../support/notices.js';
-import { collect, type GraphQLResponse, startTestApp, type TestApp } from '../support/server.js';
+import { collect, type GraphQLResponse } from '../support/server.js';
 
 /** Fragments that spread the next one twice, `levels` deep: 2^levels fields from a few hundred bytes. */
 function fanOut(levels: number): string {
@@ -29,25 +29,20 @@ interface Answer {
 }
 
 describe('Front door: operation limits, the same on HTTP and graphql-ws', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  let env: TestEnv;
   let token: string;
   beforeAll(async () => {
-    db = await createTestDatabase('pg');
-    t = await startTestApp(db.handle);
-    token = await t.token('alice');
+    env = await openTestEnv();
+    token = await env.server.token('alice');
   });
-  afterAll(async () => {
-    await t?.stop();
-    await db?.drop();
-  });
+  afterAll(() => env?.close());
 
   const overHttp = async (query: string, variables?: Record<string, unknown>): Promise<Answer> => {
-    const r = await t.http(query, variables, token);
+    const r = await env.server.http(query, variables, token);
     return { code: codeOf(r.errors), data: r.data };
   };
   const overWs = async (query: string, variables?: Record<string, unknown>): Promise<Answer> => {
-    const client = t.ws(token);
+    const client = env.server.ws(token);
     try {
       const op = collect(client, query, variables);
       await op.settle();
@@ -57,7 +52,7 @@ describe('Front door: operation limits, the same on HTTP and graphql-ws', () => 
     }
   };
   const healthy = async () => {
-    const r = await fetch(`${t.url}/healthz`);
+    const r = await fetch(`${env.server.url}/healthz`);
     expect(r.status).toBe(200);
   };
 
@@ -142,7 +137,7 @@ describe('Front door: operation limits, the same on HTTP and graphql-ws', () => 
   it('a document too large for an HTTP body (5 MB) is refused with 413, and on graphql-ws closes only that socket (1009)', async () => {
     const huge = aliases(330_000, 'now');
     expect(huge.length).toBeGreaterThan(DEFAULT_LIMITS.maxRequestBytes);
-    const r = await fetch(`${t.url}/graphql`, {
+    const r = await fetch(`${env.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query: huge }),
@@ -151,8 +146,8 @@ describe('Front door: operation limits, the same on HTTP and graphql-ws', () => 
     expect(JSON.stringify(await r.json())).not.toMatch(/at .*\.js|node_modules/);
 
     let closedWith: number | undefined;
-    const big = t.ws(token, { onClosed: (code) => (closedWith = code) });
-    const neighbour = t.ws(token);
+    const big = env.server.ws(token, { onClosed: (code) => (closedWith = code) });
+    const neighbour = env.server.ws(token);
     const op = collect(big, huge);
     await op.settle();
     expect(closedWith).toBe(1009);
@@ -162,19 +157,19 @@ describe('Front door: operation limits, the same on HTTP and graphql-ws', () => 
   });
 
   it('the graphql-ws socket outlives a bad operation: a live notices subscription keeps receiving', async () => {
-    const client = t.ws(await t.token('sam'));
+    const client = env.server.ws(await env.server.token('sam'));
     const live = collect<{ notices: { conversationId: string } }>(
       client,
       'subscription { notices { ... on ConversationPurged { conversationId } } }',
     );
-    await t.waitForStreams(1);
+    await env.server.waitForStreams(1);
     for (const bad of ['{ now ', fanOut(20), `{ ${'{ '.repeat(20_000)}`, aliases(2000, 'now')]) {
       const op = collect(client, bad);
       await op.settle();
       expect(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED']).toContain(codeOf(op.error));
       expect(JSON.stringify(op.error)).not.toMatch(/Maximum call stack|at .*\.js/);
     }
-    await db.handle.db.transaction((tx) => publishTagged(tx, ['sam'], 'after-bad-ops', 1, new Date()));
+    await env.db.handle.db.transaction((tx) => publishTagged(tx, ['sam'], 'after-bad-ops', 1, new Date()));
     const [n] = await live.take(1);
     expect(n?.data?.notices.conversationId).toBe('after-bad-ops');
     live.dispose();
@@ -182,21 +177,21 @@ describe('Front door: operation limits, the same on HTTP and graphql-ws', () => 
   });
 
   it('one socket carries at most 100 live operations: the 101st is refused, the first 100 keep working', async () => {
-    const client = t.ws(await t.token('max'));
-    const before = t.app.deps.bus.streamCount;
+    const client = env.server.ws(await env.server.token('max'));
+    const before = env.server.app.deps.bus.streamCount;
     const subs = Array.from({ length: 100 }, () =>
       collect<{ notices: { conversationId: string } }>(
         client,
         'subscription { notices { ... on ConversationPurged { conversationId } } }',
       ),
     );
-    await t.waitForStreams(before + 100);
+    await env.server.waitForStreams(before + 100);
     const extra = collect(client, 'subscription { notices { cursor } }');
     await extra.settle();
     expect(codeOf(extra.error)).toBe('RATE_LIMITED');
-    expect(t.app.deps.bus.streamCount).toBe(before + 100);
-    await db.handle.db.transaction((tx) => publishTagged(tx, ['max'], 'to-all-100', 1, new Date()));
-    await settleNotices(db.handle.db);
+    expect(env.server.app.deps.bus.streamCount).toBe(before + 100);
+    await env.db.handle.db.transaction((tx) => publishTagged(tx, ['max'], 'to-all-100', 1, new Date()));
+    await settleNotices(env.db.handle.db);
     for (const s of subs) expect((await s.take(1))[0]?.data?.notices.conversationId).toBe('to-all-100');
     // Completing one frees its place.
     subs[0]!.dispose();
@@ -206,7 +201,7 @@ describe('Front door: operation limits, the same on HTTP and graphql-ws', () => 
   });
 
   it('a persisted-query hash that does not match its query is a client error, never INTERNAL_SERVER_ERROR', async () => {
-    const r = await fetch(`${t.url}/graphql`, {
+    const r = await fetch(`${env.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({
@@ -217,7 +212,7 @@ describe('Front door: operation limits, the same on HTTP and graphql-ws', () => 
     const body = (await r.json()) as { errors?: { extensions?: { code?: string } }[] };
     expect(r.status).toBe(400);
     expect(body.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
-    const unknown = await fetch(`${t.url}/graphql`, {
+    const unknown = await fetch(`${env.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'b'.repeat(64) } } }),

@@ -7,8 +7,7 @@
 import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../src/auth.js';
-import { DAY, ManualClock, SECOND } from '../../src/clock.js';
-import { MUTUAL_DELETE_BUFFER_MS } from '../../src/contacts/contacts.rules.js';
+import { DAY, SECOND } from '../../src/clock.js';
 import {
   blockContact,
   deleteContact,
@@ -26,10 +25,18 @@ import { runSweep } from '../../src/retention/retention.service.js';
 import type { Deps } from '../../src/shared/deps.js';
 import type { Result } from '../../src/shared/result.js';
 import { ensureUser } from '../../src/users/users.store.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startTestApp, type TestApp } from '../support/server.js';
+import { openTestEnv, type TestEnv } from '../support/fixture.js';
+import { startTestApp } from '../support/server.js';
 
 const START = new Date('2026-01-01T00:00:00.000Z');
+
+/**
+ * R3's buffer, written out rather than imported from src: the expected purgeAt must not move with
+ * a wrong constant there.
+ */
+const THIRTY_DAYS_MS = 2_592_000_000; // 30 × 24 × 60 × 60 × 1000
+/** Just past the buffer, in the seconds `ManualClock.advance` takes (30 days and a minute). */
+const PAST_THE_BUFFER_S = 2_592_060;
 
 const viewer = (userId: string): Viewer => ({
   userId,
@@ -77,29 +84,20 @@ async function raceEach<A, B>(
 const afterPeek = <T>(requestId: string, fn: () => Promise<T>): Promise<T> =>
   db.select({ id: friendRequests.id }).from(friendRequests).where(eq(friendRequests.id, requestId)).then(fn);
 
-let database: TestDatabase;
-let t: TestApp;
-let clock: ManualClock;
+let env: TestEnv;
 let deps: Deps;
 let db: Database;
-
 beforeAll(async () => {
-  database = await createTestDatabase('pg');
-  clock = new ManualClock(START);
-  t = await startTestApp(database.handle, { clock });
-  deps = t.app.deps;
+  env = await openTestEnv({ start: START.toISOString() });
+  deps = env.server.app.deps;
   db = deps.db;
 });
-
-afterAll(async () => {
-  await t?.stop();
-  await database?.drop();
-});
+afterAll(() => env?.close());
 
 /** `n` pairs of fresh users named after `tag`. */
 async function pairsOf(tag: string, n: number): Promise<Pair[]> {
   const pairs = Array.from({ length: n }, (_, i) => [`${tag}-${i}-a`, `${tag}-${i}-b`] as const);
-  await Promise.all(pairs.flat().map((id) => ensureUser(db, id, undefined, clock.now())));
+  await Promise.all(pairs.flat().map((id) => ensureUser(db, id, undefined, env.clock.now())));
   return pairs;
 }
 
@@ -186,8 +184,8 @@ describe('R3 under concurrency: both sides delete at the same moment', () => {
     const pairs = await pairsOf('mutual', 200);
     const conversationIds = await Promise.all(pairs.map(befriend));
     await Promise.all(pairs.map((p, i) => say(p[0], conversationIds[i]!, 'hello')));
-    const now = clock.now();
-    const purgeAt = new Date(now.getTime() + MUTUAL_DELETE_BUFFER_MS);
+    const now = env.clock.now();
+    const purgeAt = new Date(now.getTime() + THIRTY_DAYS_MS);
 
     // Both sides of every pair at once: the pool (30 connections) runs many transactions together,
     // and each pair's two deletes are queued next to each other.
@@ -245,8 +243,8 @@ describe('R1 accept racing R2/R3/R4 delete and block', () => {
     const conversationIds = await Promise.all(pairs.map(befriend));
     await Promise.all(pairs.map((p, i) => say(p[1], conversationIds[i]!, 'still here')));
     await Promise.all(pairs.map(([a, b]) => deleteContact(deps, viewer(a), { userId: b, notice: 'SILENT' })));
-    clock.advance(60);
-    const now = clock.now();
+    env.clock.advance(60);
+    const now = env.clock.now();
 
     const raced = await raceEach(pairs, ([a, b]) => [
       () => sendFriendRequest(deps, viewer(a), { userId: b }),
@@ -273,7 +271,7 @@ describe('R1 accept racing R2/R3/R4 delete and block', () => {
           expect(deleted.contact!.state).toBe('MUTUALLY_DELETED');
           expect(c).toMatchObject({
             mutualSince: now,
-            purgeAt: new Date(now.getTime() + MUTUAL_DELETE_BUFFER_MS),
+            purgeAt: new Date(now.getTime() + THIRTY_DAYS_MS),
             purgedAt: null,
           });
           const [pending] = await db.select().from(friendRequests).where(eq(friendRequests.id, request.id));
@@ -296,7 +294,7 @@ describe('R1 accept racing R2/R3/R4 delete and block', () => {
     //  history kept (block alone) or purged by R4 (block and delete).
     const pairs = await pairsOf('mutual-accept', 80);
     const ids = await mutuallyDeleted(pairs, 2);
-    clock.advance(DAY / SECOND);
+    env.clock.advance(DAY / SECOND);
     const requests = await Promise.all(
       pairs.map(async ([a, b]) => value(await sendFriendRequest(deps, viewer(a), { userId: b })).request),
     );
@@ -369,8 +367,8 @@ describe('T5 two sweepers at once', () => {
   it('purge each due conversation exactly once, with one notice each, and both finish', async () => {
     const pairs = await pairsOf('sweep', 250); // more than two batches of 100
     const ids = await mutuallyDeleted(pairs, 2);
-    clock.advance(MUTUAL_DELETE_BUFFER_MS / SECOND + 60);
-    const now = clock.now();
+    env.clock.advance(PAST_THE_BUFFER_S);
+    const now = env.clock.now();
     // Every conversation due now, whichever test made it due (this file shares one database).
     const due = await db.select().from(conversations).where(sql`${conversations.purgeAt} <= ${now}`);
     const dueIds = due.map((c) => c.id);
@@ -381,7 +379,7 @@ describe('T5 two sweepers at once', () => {
       .where(inArray(messages.conversationId, dueIds));
 
     // A second instance: its own pool on the same database.
-    const second = await startTestApp(await database.openAnother(), { clock });
+    const second = await startTestApp(await env.db.openAnother(), { clock: env.clock });
     try {
       const settled = await Promise.allSettled([runSweep(deps), runSweep(second.app.deps)]);
       const runs = settled.map((s) => {
@@ -421,10 +419,10 @@ describe('T5 two sweepers at once', () => {
     const requests = await Promise.all(
       pairs.map(async ([a, b]) => value(await sendFriendRequest(deps, viewer(a), { userId: b })).request),
     );
-    clock.advance(MUTUAL_DELETE_BUFFER_MS / SECOND + 60);
+    env.clock.advance(PAST_THE_BUFFER_S);
     const dueIds = (await Promise.all(pairs.map(conversationOf))).map((c) => c.id);
 
-    const second = await startTestApp(await database.openAnother(), { clock });
+    const second = await startTestApp(await env.db.openAnother(), { clock: env.clock });
     try {
       const accepts = pairs.map(([, b], i) =>
         respondToFriendRequest(deps, viewer(b), { requestId: requests[i]!.id, accept: true }),

@@ -2,13 +2,8 @@
 // control pair sees, where nothing happened — by every query, every refused mutation, and the notice
 // stream. The one difference is sending a message, and that refusal is the same for both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
 import { DEFAULT_LIMITS } from '../../src/config.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { collect, startTestApp, type TestApp } from '../support/server.js';
 import {
-  type Api,
-  apiClient,
   CONTACT,
   MESSAGE,
   NOTICE_FIELDS,
@@ -17,28 +12,19 @@ import {
   REQUEST,
   RETENTION,
   USER_ERRORS,
-} from './client.js';
+} from '../support/client.js';
+import { openTestEnv, type TestEnv } from '../support/fixture.js';
+import { collect } from '../support/server.js';
 
 const HOUR_S = 60 * 60;
 const DAY_S = 24 * HOUR_S;
 
-let db: TestDatabase;
-let t: TestApp;
-let clock: ManualClock;
-let api: Api;
-
+let env: TestEnv;
 beforeAll(async () => {
-  db = await createTestDatabase('pg');
-  clock = new ManualClock('2026-01-01T00:00:00.000Z');
+  env = await openTestEnv({ config: { limits: { ...DEFAULT_LIMITS, maxCost: 20_000 } } });
   // The comparison reads every field of the pair at once (cost ~6,100): above the default limit of 5,000.
-  t = await startTestApp(db.handle, { clock, config: { limits: { ...DEFAULT_LIMITS, maxCost: 20_000 } } });
-  api = apiClient(t, db);
 });
-
-afterAll(async () => {
-  await t?.stop();
-  await db?.drop();
-});
+afterAll(() => env?.close());
 
 /** One pair: `a` may act on `b`; `s` is a stranger whose request to `b` marks the end of a stream. */
 interface Pair {
@@ -113,9 +99,9 @@ function normalise(value: unknown, p: Pair): unknown {
 }
 
 async function viewOf(p: Pair) {
-  await api.notices(p.b); // waits until every committed notice of b is final, so the query shows it
+  await env.api.notices(p.b); // waits until every committed notice of b is final, so the query shows it
   const vars = { peer: p.a, conversationId: p.conversationId };
-  return api.gql(p.b, VIEW, vars);
+  return env.api.gql(p.b, VIEW, vars);
 }
 
 describe('R2 a deleted or blocked party cannot tell', () => {
@@ -128,30 +114,30 @@ describe('R2 a deleted or blocked party cannot tell', () => {
     // The same history for three pairs, at the same instants.
     for (const name of ['deleted', 'blocked', 'control'] as const) {
       const [a, b, s] = [`${name}-a`, `${name}-b`, `${name}-s`];
-      await api.token(s);
-      const conversationId = await api.befriend(a, b);
-      await api.say(a, conversationId, 'hello');
-      await api.say(b, conversationId, 'hi there');
+      await env.api.token(s);
+      const conversationId = await env.api.befriend(a, b);
+      await env.api.say(a, conversationId, 'hello');
+      await env.api.say(b, conversationId, 'hi there');
       pairs[name] = { a, b, s, conversationId };
     }
-    clock.advance(DAY_S);
+    env.clock.advance(DAY_S);
     const cursors: Record<string, string> = {};
     const live: Record<string, ReturnType<typeof collect<{ notices: Notice }>>> = {};
     for (const [name, p] of Object.entries(pairs)) {
-      cursors[name] = (await api.notices(p.b)).endCursor;
-      live[name] = collect<{ notices: Notice }>(t.ws(await api.token(p.b)), SUBSCRIPTION, {
+      cursors[name] = (await env.api.notices(p.b)).endCursor;
+      live[name] = collect<{ notices: Notice }>(env.server.ws(await env.api.token(p.b)), SUBSCRIPTION, {
         after: cursors[name],
       });
     }
-    await t.waitForStreams(3);
+    await env.server.waitForStreams(3);
     // What happens: a silently deletes b; a blocks b; nothing.
-    expect((await api.deleteContact(pairs.deleted.a, pairs.deleted.b)).userErrors).toEqual([]);
-    expect((await api.blockContact(pairs.blocked.a, pairs.blocked.b)).userErrors).toEqual([]);
-    clock.advance(HOUR_S);
+    expect((await env.api.deleteContact(pairs.deleted.a, pairs.deleted.b)).userErrors).toEqual([]);
+    expect((await env.api.blockContact(pairs.blocked.a, pairs.blocked.b)).userErrors).toEqual([]);
+    env.clock.advance(HOUR_S);
     // A stranger's request marks the end of each b's stream: whatever b was told came before it.
-    for (const p of Object.values(pairs)) await api.sendFriendRequest(p.s, p.b, 'sentinel');
+    for (const p of Object.values(pairs)) await env.api.sendFriendRequest(p.s, p.b, 'sentinel');
     for (const [name, p] of Object.entries(pairs)) {
-      const replay = collect<{ notices: Notice }>(t.ws(await api.token(p.b)), SUBSCRIPTION, {
+      const replay = collect<{ notices: Notice }>(env.server.ws(await env.api.token(p.b)), SUBSCRIPTION, {
         after: cursors[name],
       });
       streams[name] = {
@@ -161,7 +147,7 @@ describe('R2 a deleted or blocked party cannot tell', () => {
       live[name]!.dispose();
       replay.dispose();
       views[name] = normalise(await viewOf(p), p);
-      refusals[name] = normalise(await api.gql(p.b, REFUSED, { peer: p.a }), p);
+      refusals[name] = normalise(await env.api.gql(p.b, REFUSED, { peer: p.a }), p);
     }
   });
 
@@ -203,7 +189,7 @@ describe('R2 a deleted or blocked party cannot tell', () => {
   });
 
   it('the only difference is sending: refused with one identical VERIFICATION_REQUIRED payload for deleted and blocked', async () => {
-    const send = (p: Pair) => api.sendMessage(p.b, p.conversationId, 'still there?');
+    const send = (p: Pair) => env.api.sendMessage(p.b, p.conversationId, 'still there?');
     const deleted = await send(pairs.deleted);
     const blocked = await send(pairs.blocked);
     expect(deleted).toEqual(blocked);

@@ -2,10 +2,8 @@
 // its size, and batching answers exactly what the one-conversation query answers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentPg } from '../../bench/instrument.js';
-import { ManualClock } from '../../src/clock.js';
-import { type Api, apiClient, type Page, RETENTION, type Retention } from '../contacts/client.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startTestApp, type TestApp } from '../support/server.js';
+import { type Page, RETENTION, type Retention } from '../support/client.js';
+import { openTestEnv, type TestEnv } from '../support/fixture.js';
 
 const FRIENDS = 50;
 const MAX_PAGE_STATEMENTS = 6; // contacts + conversations + retention facts + users, and slack
@@ -13,9 +11,7 @@ const MAX_PAGE_STATEMENTS = 6; // contacts + conversations + retention facts + u
 const viewer = 'dl-viewer';
 const friend = (i: number) => `dl-friend-${String(i).padStart(2, '0')}`;
 
-let db: TestDatabase;
-let t: TestApp;
-let api: Api;
+let env: TestEnv;
 const counter = instrumentPg();
 
 interface ContactRow {
@@ -57,31 +53,25 @@ async function statementsOf<T>(run: () => Promise<T>): Promise<{ value: T; state
 /** One page of `field` as the viewer, and the statements it cost. */
 const page = (field: keyof typeof PAGES, first: number) =>
   statementsOf(
-    async () => (await api.gql<Record<string, Page<unknown>>>(viewer, PAGES[field], { first }))[field]!,
+    async () => (await env.api.gql<Record<string, Page<unknown>>>(viewer, PAGES[field], { first }))[field]!,
   );
 
 beforeAll(async () => {
-  db = await createTestDatabase('pg');
-  t = await startTestApp(db.handle, { clock: new ManualClock('2026-01-01T00:00:00.000Z') });
-  api = apiClient(t, db);
-  await api.token(viewer);
+  env = await openTestEnv();
+  await env.api.token(viewer);
   const conversationIds: string[] = [];
-  for (let i = 0; i < FRIENDS; i++) conversationIds.push(await api.befriend(viewer, friend(i)));
+  for (let i = 0; i < FRIENDS; i++) conversationIds.push(await env.api.befriend(viewer, friend(i)));
   // One pair in each retention state the viewer can see.
-  await api.deleteContact(viewer, friend(0)); // ONE_WAY_DELETED (R2)
-  await api.deleteContact(viewer, friend(1));
-  await api.deleteContact(friend(1), viewer); // BUFFERED (R3)
-  await api.blockContact(viewer, friend(2)); // BLOCKED (R4)
-  await api.blockContact(viewer, friend(3), true); // PURGED (R4)
-  await api.deleteContact(friend(4), viewer); // still ACTIVE for the viewer (R2)
-  await api.say(viewer, conversationIds[5]!, 'one', 'two');
-  await api.say(friend(5), conversationIds[5]!, 'three'); // ACTIVE with history
+  await env.api.deleteContact(viewer, friend(0)); // ONE_WAY_DELETED (R2)
+  await env.api.deleteContact(viewer, friend(1));
+  await env.api.deleteContact(friend(1), viewer); // BUFFERED (R3)
+  await env.api.blockContact(viewer, friend(2)); // BLOCKED (R4)
+  await env.api.blockContact(viewer, friend(3), true); // PURGED (R4)
+  await env.api.deleteContact(friend(4), viewer); // still ACTIVE for the viewer (R2)
+  await env.api.say(viewer, conversationIds[5]!, 'one', 'two');
+  await env.api.say(friend(5), conversationIds[5]!, 'three'); // ACTIVE with history
 });
-
-afterAll(async () => {
-  await t?.stop();
-  await db?.drop();
-});
+afterAll(() => env?.close());
 
 describe('a page costs a fixed number of statements, not one per row', () => {
   it.each(Object.keys(PAGES) as (keyof typeof PAGES)[])(
@@ -99,10 +89,10 @@ describe('a page costs a fixed number of statements, not one per row', () => {
 });
 
 describe('batching answers what the one-conversation query answers', () => {
-  const single = (conversationId: string) => api.retention(viewer, conversationId);
+  const single = (conversationId: string) => env.api.retention(viewer, conversationId);
 
   it('every retention status on a contacts page equals retentionStatus(conversationId)', async () => {
-    const page = await api.gql<{ contacts: Page<ContactRow> }>(
+    const page = await env.api.gql<{ contacts: Page<ContactRow> }>(
       viewer,
       `{ contacts(first: 100) { edges { node { state user { id name }
         conversation { id retention { ${RETENTION} } } } } } }`,
@@ -119,7 +109,7 @@ describe('batching answers what the one-conversation query answers', () => {
   });
 
   it('every retention status on a conversations page equals retentionStatus(conversationId)', async () => {
-    const page = await api.gql<{ conversations: Page<ConversationRow> }>(
+    const page = await env.api.gql<{ conversations: Page<ConversationRow> }>(
       viewer,
       `{ conversations(first: 100) { edges { node { id retention { ${RETENTION} } } } } }`,
     );
@@ -129,16 +119,16 @@ describe('batching answers what the one-conversation query answers', () => {
   });
 
   it('every messages page on a conversations page equals messages(conversationId), page after page', async () => {
-    const conversationId = (await api.befriend(viewer, friend(60)))!;
-    await api.say(viewer, conversationId, 'm1', 'm2', 'm3', 'm4', 'm5');
+    const conversationId = (await env.api.befriend(viewer, friend(60)))!;
+    await env.api.say(viewer, conversationId, 'm1', 'm2', 'm3', 'm4', 'm5');
     const MESSAGES = 'pageInfo { hasNextPage endCursor } edges { cursor node { id body sender { id } } }';
-    const page = await api.gql<{
+    const page = await env.api.gql<{
       conversations: Page<{ id: string; messages: Page<unknown> & { pageInfo: unknown } }>;
     }>(viewer, `{ conversations(first: 100) { edges { node { id messages(first: 2) { ${MESSAGES} } } } } }`);
     const nodes = page.conversations.edges.map((e) => e.node);
     const single = async (id: string, after?: string) =>
       (
-        await api.gql<{ messages: unknown }>(
+        await env.api.gql<{ messages: unknown }>(
           viewer,
           `query($id: ID!, $after: String) { messages(conversationId: $id, first: 2, after: $after) { ${MESSAGES} } }`,
           { id, after },
@@ -150,7 +140,7 @@ describe('batching answers what the one-conversation query answers', () => {
     // The next page through the batched field, two conversations at once with different cursors.
     const after = (busy.messages.pageInfo as { endCursor: string }).endCursor;
     const other = nodes.find((n) => n.messages.edges.length > 0 && n.id !== conversationId)!;
-    const two = await api.gql<Record<string, { messages: unknown }>>(
+    const two = await env.api.gql<Record<string, { messages: unknown }>>(
       viewer,
       `query($a: ID!, $b: ID!, $after: String) {
         a: conversation(id: $a) { messages(first: 2, after: $after) { ${MESSAGES} } }
@@ -165,7 +155,7 @@ describe('batching answers what the one-conversation query answers', () => {
   it('the other side of each pair sees its own view on its page: R2 hides a one-way delete, R3 buffers a mutual one', async () => {
     const pageOf = async (who: string) =>
       (
-        await api.gql<{ conversations: Page<ConversationRow> }>(
+        await env.api.gql<{ conversations: Page<ConversationRow> }>(
           who,
           `{ conversations(first: 100) { edges { node { id retention { state } } } } }`,
         )
@@ -178,7 +168,7 @@ describe('batching answers what the one-conversation query answers', () => {
 
   it('a later mutation of the same operation sees its own change, not an earlier field’s batch', async () => {
     const peer = friend(10);
-    const r = await api.gql<{
+    const r = await env.api.gql<{
       removed: { contact: { conversation: { retention: { state: string } } } };
       restored: { contact: { conversation: { retention: { state: string } } } };
     }>(

@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/db/client.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import type { TestDatabase } from '../support/db.js';
+import { openTestEnv, type TestEnv } from '../support/fixture.js';
 import { keyOf, publishTagged, TAGGED_FIELDS, type TaggedNotice } from '../support/notices.js';
-import { collect, startTestApp, type TestApp } from '../support/server.js';
+import { collect } from '../support/server.js';
 
 class Rollback extends Error {}
 
@@ -18,19 +19,14 @@ async function rolledBack(db: TestDatabase, fn: Parameters<TestDatabase['handle'
 }
 
 describe('N2: a notice exists iff the change that caused it committed', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  let env: TestEnv;
   beforeAll(async () => {
-    db = await createTestDatabase('pg');
-    t = await startTestApp(db.handle);
+    env = await openTestEnv();
   });
-  afterAll(async () => {
-    await t?.stop();
-    await db?.drop();
-  });
+  afterAll(() => env?.close());
 
   const list = async (token: string) => {
-    const r = await t.http<{ notices: { edges: { node: TaggedNotice }[] } }>(
+    const r = await env.server.http<{ notices: { edges: { node: TaggedNotice }[] } }>(
       `{ notices(first: 100) { edges { node { ${TAGGED_FIELDS} } } } }`,
       {},
       token,
@@ -40,22 +36,24 @@ describe('N2: a notice exists iff the change that caused it committed', () => {
   };
 
   it('a transaction that publishes and then rolls back notifies no one; the next committed notice arrives', async () => {
-    const token = await t.token('alice');
+    const token = await env.server.token('alice');
     const sub = collect<{ notices: TaggedNotice }>(
-      t.ws(token),
+      env.server.ws(token),
       `subscription { notices { ${TAGGED_FIELDS} } }`,
     );
-    await t.waitForStreams(1);
+    await env.server.waitForStreams(1);
 
-    await rolledBack(db, (tx) => publishTagged(tx, ['alice'], 'doomed', 1, t.clock.now()));
-    await db.handle.db.transaction((tx) => publishTagged(tx, ['alice'], 'kept', 1, t.clock.now()));
+    await rolledBack(env.db, (tx) => publishTagged(tx, ['alice'], 'doomed', 1, env.server.clock.now()));
+    await env.db.handle.db.transaction((tx) =>
+      publishTagged(tx, ['alice'], 'kept', 1, env.server.clock.now()),
+    );
 
     // The stream is ordered: the rolled-back notice (an older transaction) would have come first.
     const [first] = await sub.take(1);
     expect(first?.data?.notices && keyOf(first.data.notices)).toBe('kept:1');
     expect(await list(token)).toEqual(['kept:1']);
     const [{ n }] = (await rows<{ n: number }>(
-      db.handle.db,
+      env.db.handle.db,
       sql`SELECT count(*)::int AS n FROM notices WHERE payload->>'conversationId' = 'doomed'`,
     )) as [{ n: number }];
     expect(n).toBe(0);
@@ -63,12 +61,12 @@ describe('N2: a notice exists iff the change that caused it committed', () => {
   });
 
   it('a notice of a transaction still open is not delivered, and never is once it rolls back, while later commits flow', async () => {
-    const token = await t.token('bob');
+    const token = await env.server.token('bob');
     const sub = collect<{ notices: TaggedNotice }>(
-      t.ws(token),
+      env.server.ws(token),
       `subscription { notices { ${TAGGED_FIELDS} } }`,
     );
-    await t.waitForStreams(1);
+    await env.server.waitForStreams(1);
 
     // An open transaction has published; a later one commits before it ends, then it rolls back.
     let release!: () => void;
@@ -79,16 +77,16 @@ describe('N2: a notice exists iff the change that caused it committed', () => {
     const didPublish = new Promise<void>((r) => {
       published = r;
     });
-    const doomed = rolledBack(db, async (tx) => {
-      await publishTagged(tx, ['bob'], 'doomed', 2, t.clock.now());
+    const doomed = rolledBack(env.db, async (tx) => {
+      await publishTagged(tx, ['bob'], 'doomed', 2, env.server.clock.now());
       published();
       await held;
     });
     await didPublish;
-    await db.handle.db.transaction((tx) => publishTagged(tx, ['bob'], 'kept', 2, t.clock.now()));
+    await env.db.handle.db.transaction((tx) => publishTagged(tx, ['bob'], 'kept', 2, env.server.clock.now()));
     release();
     await doomed;
-    await db.handle.db.transaction((tx) => publishTagged(tx, ['bob'], 'kept', 3, t.clock.now()));
+    await env.db.handle.db.transaction((tx) => publishTagged(tx, ['bob'], 'kept', 3, env.server.clock.now()));
 
     const got = await sub.take(2);
     expect(got.map((r) => keyOf(r.data!.notices))).toEqual(['kept:2', 'kept:3']);

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { openTestEnv, type TestEnv } from '../support/fixture.js';
 import {
   eventually,
   explainStall,
@@ -12,7 +12,7 @@ import {
   TAGGED_FIELDS,
   type TaggedNotice,
 } from '../support/notices.js';
-import { collect, startTestApp, type TestApp } from '../support/server.js';
+import { collect } from '../support/server.js';
 
 const WRITERS = 20;
 const PER_WRITER = 50;
@@ -21,22 +21,17 @@ const SUBSCRIPTION = `subscription ($after: String) { notices(after: $after) { $
 
 // Needs many connections at once (20 concurrent writers): Postgres only, never PGlite.
 describe('N1: exactly the committed notices, in cursor order, under concurrent writers and a resuming reader', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  let env: TestEnv;
   beforeAll(async () => {
-    db = await createTestDatabase('pg');
-    t = await startTestApp(db.handle);
+    env = await openTestEnv();
   });
-  afterAll(async () => {
-    await t?.stop();
-    await db?.drop();
-  });
+  afterAll(() => env?.close());
 
   /** One writer: 50 transactions in turn, each publishing one notice; some wait a few ms before COMMIT. */
   const writer = async (w: number) => {
     for (let seq = 0; seq < PER_WRITER; seq++) {
-      await db.handle.db.transaction(async (tx) => {
-        await publishTagged(tx, ['alice'], `w${w}`, seq, t.clock.now());
+      await env.db.handle.db.transaction(async (tx) => {
+        await publishTagged(tx, ['alice'], `w${w}`, seq, env.server.clock.now());
         // Commit later than transactions that started after this one: ids stop following commit order.
         if (Math.random() < 0.4) await tx.execute(sql`SELECT pg_sleep(${Math.random() * 0.008})`);
       });
@@ -44,11 +39,11 @@ describe('N1: exactly the committed notices, in cursor order, under concurrent w
   };
 
   it('20 concurrent writers × 50 notices reach a subscriber that drops and resumes twice: 1,000 notices, no gap, no duplicate', async () => {
-    const token = await t.token('alice');
+    const token = await env.server.token('alice');
     const received: TaggedNotice[] = [];
 
     const open = (after: string | null) => {
-      const client = t.ws(token);
+      const client = env.server.ws(token);
       // Delivery waits for every older transaction on the server, other test databases' too: be patient.
       const sub = collect<{ notices: TaggedNotice }>(client, SUBSCRIPTION, { after }, { timeoutMs: 120_000 });
       return { client, sub };
@@ -57,7 +52,7 @@ describe('N1: exactly the committed notices, in cursor order, under concurrent w
     const takeUntil = async (s: ReturnType<typeof open>, total: number, drop: boolean) => {
       await s.sub.take(total - received.length).catch(async (err: Error) => {
         throw new Error(
-          `${err.message} (had ${received.length + s.sub.results.length}): ${await explainStall(db.handle.db)}`,
+          `${err.message} (had ${received.length + s.sub.results.length}): ${await explainStall(env.db.handle.db)}`,
         );
       });
       if (drop) s.client.terminate();
@@ -66,20 +61,23 @@ describe('N1: exactly the committed notices, in cursor order, under concurrent w
         expect(r.errors).toBeUndefined();
         received.push(r.data!.notices);
       }
-      if (drop) await eventually(() => t.app.deps.bus.streamCount === 0, 'the dropped stream to end');
+      if (drop)
+        await eventually(() => env.server.app.deps.bus.streamCount === 0, 'the dropped stream to end');
       else s.sub.dispose();
     };
     const last = () => received.at(-1)!.cursor;
 
     // Live from the start: registered before the writers begin.
     const first = open(null);
-    await t.waitForStreams(1);
+    await env.server.waitForStreams(1);
     const writers = Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
     await takeUntil(first, 250, true);
     await takeUntil(open(last()), 600, true);
     await writers;
     // A sentinel committed after every writer: once it arrives, nothing else can still come before it.
-    await db.handle.db.transaction((tx) => publishTagged(tx, ['alice'], 'sentinel', 0, t.clock.now()));
+    await env.db.handle.db.transaction((tx) =>
+      publishTagged(tx, ['alice'], 'sentinel', 0, env.server.clock.now()),
+    );
     await takeUntil(open(last()), TOTAL + 1, false);
 
     const keys = received.map(keyOf);
@@ -97,7 +95,11 @@ describe('N1: exactly the committed notices, in cursor order, under concurrent w
     const pulled: TaggedNotice[] = [];
     let after: string | null = null;
     for (;;) {
-      const r: Awaited<ReturnType<typeof t.http<PullPage>>> = await t.http<PullPage>(PULL, { after }, token);
+      const r: Awaited<ReturnType<typeof env.server.http<PullPage>>> = await env.server.http<PullPage>(
+        PULL,
+        { after },
+        token,
+      );
       expect(r.errors).toBeUndefined();
       const page: PullPage['notices'] = r.data!.notices;
       pulled.push(...page.edges.map((e) => e.node));
@@ -109,10 +111,10 @@ describe('N1: exactly the committed notices, in cursor order, under concurrent w
 
   it('a reader polling the pull form while writers commit never skips a notice', async () => {
     // The pull form's endCursor, even on an empty page, never jumps past a notice that commits later.
-    const token = await t.token('bob');
+    const token = await env.server.token('bob');
     const writers = Promise.all(
       Array.from({ length: 5 }, (_, w) =>
-        publishRange(db.handle.db, 'bob', `p${w}`, 0, 40, () => t.clock.now()),
+        publishRange(env.db.handle.db, 'bob', `p${w}`, 0, 40, () => env.server.clock.now()),
       ),
     );
     const seen: TaggedNotice[] = [];
@@ -123,8 +125,12 @@ describe('N1: exactly the committed notices, in cursor order, under concurrent w
     });
     for (;;) {
       const finished = done;
-      if (finished) await settleNotices(db.handle.db);
-      const r: Awaited<ReturnType<typeof t.http<PullPage>>> = await t.http<PullPage>(PULL, { after }, token);
+      if (finished) await settleNotices(env.db.handle.db);
+      const r: Awaited<ReturnType<typeof env.server.http<PullPage>>> = await env.server.http<PullPage>(
+        PULL,
+        { after },
+        token,
+      );
       expect(r.errors).toBeUndefined();
       seen.push(...r.data!.notices.edges.map((e) => e.node));
       after = r.data!.notices.pageInfo.endCursor;

@@ -2,9 +2,9 @@
 // the documents written once. Every call goes over HTTP to a started app, as a real client would.
 import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
-import { countPending } from '../../src/notices/notices.store.js';
-import type { TestDatabase } from '../support/db.js';
-import type { GraphQLResponse, TestApp } from '../support/server.js';
+import type { TestDatabase } from './db.js';
+import { settleNotices } from './notices.js';
+import type { GraphQLResponse, TestApp } from './server.js';
 
 export const USER_ERRORS = 'userErrors { code message field }';
 export const CONTACT = 'user { id name } state since conversation { id kind peer { id } }';
@@ -21,6 +21,10 @@ export const NOTICE_FIELDS = `__typename cursor at
   ... on ContactChanged { peerId state deviceId }
   ... on MessageReceived { conversationId messageId senderId message { ${MESSAGE} } }
   ... on ConversationPurged { conversationId reason purgedMessages }`;
+
+/** A payload's refusals as `CODE@input.field` strings (just `CODE@` without a field): easy to compare. */
+export const errorsAt = (r: { userErrors: { code: string; field?: string[] | null }[] }): string[] =>
+  r.userErrors.map((e) => `${e.code}@${(e.field ?? []).join('.')}`);
 
 export interface UserError {
   code: string;
@@ -93,16 +97,12 @@ export interface PairChange {
 export type Action = 'DELETE' | 'BLOCK' | 'BLOCK_AND_DELETE';
 
 /**
- * Waits until every committed notice for `userId` is final (no older transaction of this database
- * still runs), so `Query.notices` returns all of them. Waits for a
- * condition, never for a time.
+ * Waits until every committed notice for `userId` is final for good, so `Query.notices` returns all
+ * of them (see `settleNotices` for why "none pending" once is not enough). Waits for a condition,
+ * never for a time.
  */
-async function noticesFinal(db: TestDatabase, userId: string): Promise<void> {
-  for (let i = 0; i < 3000; i++) {
-    if ((await countPending(db.handle.db, userId)) === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`notices for ${userId} never became final`);
+function noticesFinal(db: TestDatabase, userId: string): Promise<void> {
+  return settleNotices(db.handle.db, { recipientId: userId, limitMs: 30_000 });
 }
 
 /** The API as a client uses it; users are created on first sight, each with one cached token. */

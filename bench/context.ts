@@ -1,6 +1,9 @@
 import { signToken } from '../src/auth.js';
 import { systemClock } from '../src/clock.js';
-import { TEST_SECRET } from '../test/support/server.js';
+import type { Database } from '../src/db/client.js';
+import type { Deps } from '../src/shared/deps.js';
+import { silentLogger } from '../test/support/db.js';
+import { TEST_SECRET, testConfig } from '../test/support/server.js';
 import { Child, type ChildMode, type ChildStats } from './child.js';
 import type { BenchDatabase } from './db.js';
 import { machineCpu } from './stats.js';
@@ -64,3 +67,20 @@ export async function window(child: Child | undefined): Promise<{ end(): Promise
 
 export const startChild = (ctx: BenchContext, mode: ChildMode): Promise<Child> =>
   Child.start(mode, mode === 'ties' ? [ctx.db.url] : [], ctx.childExecArgv);
+
+/** A signed-in user as the service layer takes it (what the auth middleware would build). */
+export const viewerOf = (userId: string) => ({
+  userId,
+  name: undefined,
+  operator: false,
+  deviceId: undefined,
+  expiresAt: undefined,
+});
+
+/**
+ * Deps for calling ties' use cases in the bench process (no HTTP, GraphQL or auth): the database,
+ * the wall clock, the test config. Only for use cases that need neither the notice bus (they
+ * write notices, they do not deliver them), the proof signer nor the rate limiter.
+ */
+export const serviceDeps = (db: Database): Deps =>
+  ({ config: testConfig(), db, clock: systemClock, logger: silentLogger }) as unknown as Deps;

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 
-const MARK = Buffer.from('"conversationId":"bench-');
+/** Where a bench notice's seq is written in a frame: `"conversationId":"bench-<seq>"` by default. */
+const DEFAULT_MARK = '"conversationId":"bench-';
 const CONNECT_TIMEOUT_MS = 20_000;
 
 export interface SubscriberEvents {
@@ -19,6 +20,7 @@ export interface SubscriberEvents {
 export class Subscriber {
   private ws: WebSocket | undefined;
   private closing = false;
+  private readonly mark: Buffer;
 
   constructor(
     readonly index: number,
@@ -26,7 +28,10 @@ export class Subscriber {
     private readonly token: string,
     private readonly query: string,
     private readonly events: SubscriberEvents,
-  ) {}
+    mark: string = DEFAULT_MARK,
+  ) {
+    this.mark = Buffer.from(mark);
+  }
 
   /** Connects, authenticates (`connection_init`), subscribes; resolves once `subscribe` is sent. */
   open(): Promise<void> {
@@ -44,10 +49,10 @@ export class Subscriber {
         );
       });
       ws.on('message', (data: Buffer) => {
-        const i = data.indexOf(MARK);
+        const i = data.indexOf(this.mark);
         if (i >= 0) {
           let seq = 0;
-          for (let j = i + MARK.length; j < data.length; j++) {
+          for (let j = i + this.mark.length; j < data.length; j++) {
             const c = data[j]!;
             if (c < 48 || c > 57) break;
             seq = seq * 10 + c - 48;

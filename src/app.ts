@@ -29,6 +29,8 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { ProofSigner } from './contacts/contacts.proof.js';
 import type { DatabaseHandle } from './db/client.js';
+import { downloadFile } from './files/files.route.js';
+import { fileStore } from './files/files.store.js';
 import { type Context, createLoaders } from './graphql/context.js';
 import { type FormattedError, isExposed, maskError, rateLimitedError } from './graphql/errors.js';
 import { admitSource, checkCost, limitError, limitRules } from './graphql/limits.js';
@@ -247,6 +249,9 @@ export function createApp(opts: AppOptions): App {
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  // Attachments' bytes (Attachment.url), with the same bearer token as /graphql.
+  app.get('/files/:id', downloadFile(deps, fileStore, limitAnonymous));
 
   // One access-log line per HTTP request to /graphql: request id, operation name, status,
   // duration — never a header (the token), a query string or a variable.

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { attachmentFits, base64Length, REQUEST_OVERHEAD_BYTES } from './files/files.rules.js';
 
 /**
  * The server's configuration: the only reader of `process.env`.
@@ -57,6 +58,11 @@ export interface OperationLimits {
   maxCost: number;
   /** Largest HTTP body and largest graphql-ws message, bytes. */
   maxRequestBytes: number;
+  /**
+   * Largest file sent with a message, decoded bytes. Its base64 (4/3 of it) plus 64 KiB for the
+   * rest of the request must fit in `maxRequestBytes` (checked by `loadConfig`).
+   */
+  maxAttachmentBytes: number;
   /** Live operations (subscriptions, queries still running) on one graphql-ws socket. */
   maxOperationsPerSocket: number;
 }
@@ -90,6 +96,7 @@ export const DEFAULT_LIMITS: OperationLimits = {
   maxQueryLength: 15_000, // characters
   maxCost: 5_000,
   maxRequestBytes: 1024 * 1024, // 1 MiB
+  maxAttachmentBytes: 512 * 1024, // 512 KiB: 683 KiB of base64, with room for the rest of the request
   maxOperationsPerSocket: 100,
 };
 
@@ -127,6 +134,12 @@ const EnvSchema = z.object({
     .min(16_384)
     .max(100 * 1024 * 1024)
     .default(DEFAULT_LIMITS.maxRequestBytes),
+  MAX_ATTACHMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100 * 1024 * 1024)
+    .default(DEFAULT_LIMITS.maxAttachmentBytes),
   MAX_OPERATIONS_PER_SOCKET: z.coerce
     .number()
     .int()
@@ -159,6 +172,20 @@ const EnvSchema = z.object({
     ),
 });
 
+/** The settings that must agree with each other, checked once each is valid on its own. */
+const CheckedEnvSchema = EnvSchema.superRefine((e, ctx) => {
+  // An attachment travels base64-encoded inside one request (HTTP body or graphql-ws message).
+  if (!attachmentFits(e.MAX_ATTACHMENT_BYTES, e.MAX_REQUEST_BYTES)) {
+    const atMost = Math.floor((e.MAX_REQUEST_BYTES - REQUEST_OVERHEAD_BYTES) / 4) * 3;
+    const needed = base64Length(e.MAX_ATTACHMENT_BYTES) + REQUEST_OVERHEAD_BYTES;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['MAX_ATTACHMENT_BYTES'],
+      message: `${e.MAX_ATTACHMENT_BYTES} bytes are ${base64Length(e.MAX_ATTACHMENT_BYTES)} characters of base64, which with 64 KiB for the rest of the request do not fit in MAX_REQUEST_BYTES (${e.MAX_REQUEST_BYTES}); set at most ${atMost}, or raise MAX_REQUEST_BYTES to at least ${needed}`,
+    });
+  }
+});
+
 /** Thrown when the environment is not a valid configuration; the message lists every problem. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -171,7 +198,7 @@ export class ConfigError extends Error {
  * Throws `ConfigError` on invalid values, and in production on a missing secret or database.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = CheckedEnvSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -211,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxQueryLength: e.MAX_QUERY_LENGTH,
       maxCost: e.MAX_COST,
       maxRequestBytes: e.MAX_REQUEST_BYTES,
+      maxAttachmentBytes: e.MAX_ATTACHMENT_BYTES,
       maxOperationsPerSocket: e.MAX_OPERATIONS_PER_SOCKET,
     },
     rateLimits: {

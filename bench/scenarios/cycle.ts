@@ -3,17 +3,21 @@
  * against the floor: the same SQL transactions straight through `pg` (bench/floor.ts).
  */
 import pg from 'pg';
-import { systemClock } from '../../src/clock.js';
 import {
   deleteContact,
   respondToFriendRequest,
   sendFriendRequest,
 } from '../../src/contacts/contacts.service.js';
-import type { Deps } from '../../src/shared/deps.js';
 import { ensureUser } from '../../src/users/users.store.js';
-import { silentLogger } from '../../test/support/db.js';
-import { testConfig } from '../../test/support/server.js';
-import { type BenchContext, startChild, tokenFor, type Usage, window } from '../context.js';
+import {
+  type BenchContext,
+  serviceDeps,
+  startChild,
+  tokenFor,
+  type Usage,
+  viewerOf,
+  window,
+} from '../context.js';
 import { createPairUsers, floorCycle } from '../floor.js';
 import { instrumentPg } from '../instrument.js';
 import { closedLoop, GraphQLHttp, type LoopResult, sleep } from '../load.js';
@@ -164,20 +168,8 @@ function floor(ctx: BenchContext, pool: pg.Pool, maxPairs: number): Promise<Cycl
  */
 async function serviceLayer(ctx: BenchContext, maxPairs: number): Promise<CycleSide> {
   const handle = await ctx.db.open(POOL);
-  // The use cases of the cycle need neither the notice bus nor the proof signer.
-  const deps = {
-    config: testConfig(),
-    db: handle.db,
-    clock: systemClock,
-    logger: silentLogger,
-  } as unknown as Deps;
-  const viewer = (userId: string) => ({
-    userId,
-    name: undefined,
-    operator: false,
-    deviceId: undefined,
-    expiresAt: undefined,
-  });
+  const deps = serviceDeps(handle.db);
+  const viewer = viewerOf;
   const op = async (_w: number, p: { a: string; b: string }) => {
     await ensureUser(handle.db, p.a, undefined, new Date());
     const s = await sendFriendRequest(deps, viewer(p.a), { userId: p.b });

@@ -61,10 +61,42 @@ async function waitFor(what: string, cond: () => Promise<boolean> | boolean, ms:
   }
 }
 
-async function side(ctx: BenchContext, mode: 'ties' | 'ws', publisher: DatabaseHandle): Promise<Side> {
-  const n = ctx.subscribers;
-  const RATE = ctx.noticeRate;
-  const total = Math.round(RATE * ctx.seconds); // measured notices: seq 1..total (0 = preflight)
+/**
+ * What one side of a fan-out run sends to whom. The default is (b): `ctx.subscribers` users
+ * `sub-<mode>-<i>`, `ctx.noticeRate` notices/s of ConversationPurged published straight through
+ * `publish()`. Scenario (e) sends group messages through the service layer instead.
+ */
+export interface FanOut {
+  subscribers: number;
+  rate: number;
+  /** Measured notices: seq 1..total (0 is the preflight). */
+  total: number;
+  userOf(mode: 'ties' | 'ws', i: number): string;
+  query: string;
+  /** The bytes before a notice's decimal seq in a frame (see ws-client.ts). */
+  mark?: string;
+  /**
+   * Makes notice `seq` on the ties side; calls `started()` at the instant latency counts from.
+   * Default: one ConversationPurged row to every subscriber, `started` just before COMMIT.
+   */
+  publishOurs?(seq: number, started: () => void): Promise<void>;
+}
+
+export async function side(
+  ctx: BenchContext,
+  mode: 'ties' | 'ws',
+  publisher: DatabaseHandle,
+  plan: FanOut = {
+    subscribers: ctx.subscribers,
+    rate: ctx.noticeRate,
+    total: Math.round(ctx.noticeRate * ctx.seconds),
+    userOf: (m, i) => `sub-${m}-${i}`,
+    query: QUERY,
+  },
+): Promise<Side> {
+  const n = plan.subscribers;
+  const RATE = plan.rate;
+  const total = plan.total;
   const stride = total + 1;
   const seen = new Uint8Array(n * stride);
   const t0 = new Float64Array(stride);
@@ -103,14 +135,16 @@ async function side(ctx: BenchContext, mode: 'ties' | 'ws', publisher: DatabaseH
   try {
     const idle = await child.gcStats();
     const wsUrl = `${child.url.replace('http', 'ws')}/graphql`;
-    const tokens = await Promise.all(Array.from({ length: n }, (_, i) => tokenFor(`sub-${mode}-${i}`)));
+    const tokens = await Promise.all(Array.from({ length: n }, (_, i) => tokenFor(plan.userOf(mode, i))));
     const connectStart = performance.now();
-    for (let i = 0; i < n; i++) subs.push(new Subscriber(i, wsUrl, tokens[i]!, QUERY, events));
+    const query = mode === 'ws' ? QUERY : plan.query;
+    const mark = mode === 'ws' ? undefined : plan.mark;
+    for (let i = 0; i < n; i++) subs.push(new Subscriber(i, wsUrl, tokens[i]!, query, events, mark));
     await inBatches(subs, CONNECT_CONCURRENCY, (s) => s.open());
     await waitFor(`${n} streams`, async () => (await child.stats()).streams >= n, 60_000);
     const connectSeconds = (performance.now() - connectStart) / 1000;
     const subscribed = await child.gcStats();
-    const recipients = Array.from({ length: n }, (_, i) => `sub-${mode}-${i}`);
+    const recipients = Array.from({ length: n }, (_, i) => plan.userOf(mode, i));
 
     let inflight = 0;
     const doPublish = async (seq: number): Promise<void> => {
@@ -121,6 +155,12 @@ async function side(ctx: BenchContext, mode: 'ties' | 'ws', publisher: DatabaseH
       }
       inflight++;
       try {
+        if (plan.publishOurs) {
+          await plan.publishOurs(seq, () => {
+            t0[seq] = performance.now();
+          });
+          return;
+        }
         await publisher.db.transaction(async (tx) => {
           await publish(
             tx,

@@ -5,6 +5,9 @@ import type { ContactView } from '../contacts/contacts.service.js';
 import type { FriendRequestRow } from '../contacts/contacts.tables.js';
 import type { ConversationRow, MessageRow } from '../messages/messages.tables.js';
 import type { RetentionView } from '../retention/retention.rules.js';
+import type { GroupRow, GroupMemberRow, TransferRow } from '../groups/groups.tables.js';
+import type { FileMeta } from '../files/files.store.js';
+import type { PaymentRow } from '../payments/payments.tables.js';
 import type { Context } from '../graphql/context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -33,6 +36,44 @@ export type AdvanceClockPayload = {
   userErrors: Array<UserError>;
 };
 
+/** The roles `setMemberRole` can give. */
+export type AssignableGroupRole =
+  | 'ADMIN'
+  | 'MEMBER';
+
+/** A file sent with a message. Its bytes are downloaded from `url`. */
+export type Attachment = {
+  __typename?: 'Attachment';
+  /** The file's id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** The file name the sender gave (1 to 255 characters). */
+  name: Scalars['String']['output'];
+  /** SHA-256 of the bytes, lowercase hex; the download's `ETag` is this value, quoted. */
+  sha256: Scalars['String']['output'];
+  /** Size in bytes (decoded). */
+  size: Scalars['Int']['output'];
+  /**
+   * Where the bytes are: `/files/<id>`, relative to the server. `GET` it with the same bearer token as
+   * `/graphql` (`Authorization: Bearer <token>`; without a valid one 401): 200 with the bytes as
+   * `application/octet-stream` and `Content-Disposition: attachment` while the viewer may read the
+   * message (a party of the direct conversation who can see its history, or a current member of the
+   * group), 404 otherwise — also once the message is purged.
+   */
+  url: Scalars['String']['output'];
+};
+
+/** A file to send with a message. */
+export type AttachmentInput = {
+  /**
+   * The file's bytes, standard padded base64 (RFC 4648 §4, no line breaks); else `BAD_USER_INPUT`.
+   * At most the server's `MAX_ATTACHMENT_BYTES` once decoded (default 524,288 bytes = 512 KiB); a
+   * larger file is `BAD_USER_INPUT` naming the limit.
+   */
+  bytes: Scalars['String']['input'];
+  /** 1 to 255 characters (Unicode code points) without '/', '\' or U+0000; else `BAD_USER_INPUT`. */
+  name: Scalars['String']['input'];
+};
+
 export type BlockContactInput = {
   /** R4: also purge the pair's messages now, for good. */
   deleteHistory?: InputMaybe<Scalars['Boolean']['input']>;
@@ -44,6 +85,17 @@ export type BlockContactPayload = {
   __typename?: 'BlockContactPayload';
   contact?: Maybe<Contact>;
   retention?: Maybe<RetentionStatus>;
+  userErrors: Array<UserError>;
+};
+
+export type CancelOwnershipTransferInput = {
+  /** A transfer id (a UUID); one the viewer is no party of is `NOT_FOUND`. */
+  transferId: Scalars['ID']['input'];
+};
+
+export type CancelOwnershipTransferPayload = {
+  __typename?: 'CancelOwnershipTransferPayload';
+  transfer?: Maybe<OwnershipTransfer>;
   userErrors: Array<UserError>;
 };
 
@@ -109,6 +161,8 @@ export type ContactState =
 
 export type Conversation = {
   __typename?: 'Conversation';
+  /** The group of a GROUP conversation (null for DIRECT). */
+  group?: Maybe<Group>;
   id: Scalars['ID']['output'];
   kind: ConversationKind;
   messages: MessageConnection;
@@ -149,6 +203,22 @@ export type ConversationPurged = Notice & {
   purgedMessages: Scalars['Int']['output'];
   /** The rule that purged it: `R3` (30-day buffer ran out) or `R4` (block and delete). */
   reason: Scalars['String']['output'];
+};
+
+export type CreateGroupInput = {
+  /** EDUCATION only, and required there: an existing user who is not a member (G9); else `BAD_USER_INPUT` (or `NOT_FOUND` for an unknown user). */
+  guardianId?: InputMaybe<Scalars['ID']['input']>;
+  kind: GroupKind;
+  /** Existing users (else `NOT_FOUND` on this field); duplicates and the viewer are ignored. At most 1,999. */
+  memberIds: Array<Scalars['ID']['input']>;
+  /** 1 to 100 characters (trimmed), without U+0000; else `BAD_USER_INPUT`. */
+  name: Scalars['String']['input'];
+};
+
+export type CreateGroupPayload = {
+  __typename?: 'CreateGroupPayload';
+  group?: Maybe<Group>;
+  userErrors: Array<UserError>;
 };
 
 export type DeleteContactInput = {
@@ -293,6 +363,122 @@ export type FriendRequestReceived = Notice & {
   requestId: Scalars['ID']['output'];
 };
 
+/** A group, as its members see it. */
+export type Group = {
+  __typename?: 'Group';
+  /** The group's one conversation, read and written by its current members. */
+  conversation: Conversation;
+  createdAt: Scalars['DateTime']['output'];
+  /** G4: while true (ENTERPRISE only), dissolution is refused with `GROUP_PROTECTED`. */
+  dissolutionProtection: Scalars['Boolean']['output'];
+  /** G9: the guardian of an EDUCATION group (null for other kinds). */
+  guardian?: Maybe<User>;
+  id: Scalars['ID']['output'];
+  kind: GroupKind;
+  /** Current members, owner included. */
+  memberCount: Scalars['Int']['output'];
+  /** Current members in the order they joined. */
+  members: GroupMemberConnection;
+  /** 1 to 100 characters. */
+  name: Scalars['String']['output'];
+  /** The current owner. */
+  owner: User;
+  /** G2: the transfer waiting for an answer, if any (shown to every member). */
+  pendingTransfer?: Maybe<OwnershipTransfer>;
+  /** The viewer's role. */
+  viewerRole: GroupRole;
+};
+
+
+/** A group, as its members see it. */
+export type GroupMembersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type GroupConnection = {
+  __typename?: 'GroupConnection';
+  edges: Array<GroupEdge>;
+  pageInfo: PageInfo;
+};
+
+export type GroupEdge = {
+  __typename?: 'GroupEdge';
+  cursor: Scalars['String']['output'];
+  node: Group;
+};
+
+/** What a group is for; EDUCATION groups have a guardian (G9), FINANCIAL ones are scrubbed when kept (G10). */
+export type GroupKind =
+  | 'EDUCATION'
+  | 'ENTERPRISE'
+  | 'FINANCIAL'
+  | 'STANDARD';
+
+/** A current member of a group. */
+export type GroupMember = {
+  __typename?: 'GroupMember';
+  joinedAt: Scalars['DateTime']['output'];
+  role: GroupRole;
+  user: User;
+};
+
+/** What a `GroupMemberChanged` notice reports. */
+export type GroupMemberChange =
+  /** `userIds` joined (created with the group, or invited). */
+  | 'JOINED'
+  /** `userIds` left. */
+  | 'LEFT'
+  /** `userIds` were removed by `byUserId`; sent once to the removed user too. */
+  | 'REMOVED'
+  /** `userIds` have the role `role` now (also the two sides of an accepted transfer). */
+  | 'ROLE_CHANGED';
+
+/** A group's membership changed. Sent to its members after the change (and once to whoever left or was removed). */
+export type GroupMemberChanged = Notice & {
+  __typename?: 'GroupMemberChanged';
+  at: Scalars['DateTime']['output'];
+  /** Who made the change. */
+  byUserId: Scalars['ID']['output'];
+  change: GroupMemberChange;
+  cursor: Scalars['String']['output'];
+  groupId: Scalars['ID']['output'];
+  /** The role given (JOINED, ROLE_CHANGED); null for LEFT and REMOVED. */
+  role?: Maybe<GroupRole>;
+  userIds: Array<Scalars['ID']['output']>;
+};
+
+export type GroupMemberConnection = {
+  __typename?: 'GroupMemberConnection';
+  edges: Array<GroupMemberEdge>;
+  pageInfo: PageInfo;
+};
+
+export type GroupMemberEdge = {
+  __typename?: 'GroupMemberEdge';
+  cursor: Scalars['String']['output'];
+  node: GroupMember;
+};
+
+/** G1: exactly one OWNER per group; admins remove members; members invite and leave. */
+export type GroupRole =
+  | 'ADMIN'
+  | 'MEMBER'
+  | 'OWNER';
+
+export type InviteToGroupInput = {
+  /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
+  groupId: Scalars['ID']['input'];
+  /** Existing users; duplicates and members ignored. */
+  userIds: Array<Scalars['ID']['input']>;
+};
+
+export type InviteToGroupPayload = {
+  __typename?: 'InviteToGroupPayload';
+  group?: Maybe<Group>;
+  userErrors: Array<UserError>;
+};
+
 /** A public JSON Web Key (RFC 7517). */
 export type Jwk = {
   __typename?: 'Jwk';
@@ -305,6 +491,18 @@ export type Jwk = {
   y: Scalars['String']['output'];
 };
 
+export type LeaveGroupInput = {
+  /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
+  groupId: Scalars['ID']['input'];
+};
+
+export type LeaveGroupPayload = {
+  __typename?: 'LeaveGroupPayload';
+  /** The group left (the viewer can no longer read it). */
+  groupId?: Maybe<Scalars['ID']['output']>;
+  userErrors: Array<UserError>;
+};
+
 /** T3: a legal hold (placing holds is not built yet; the list is empty). */
 export type LegalHold = {
   __typename?: 'LegalHold';
@@ -315,9 +513,13 @@ export type LegalHold = {
 
 export type Message = {
   __typename?: 'Message';
+  /** The file sent with the message (null: none). Deleted with the message when it is purged. */
+  attachment?: Maybe<Attachment>;
   body: Scalars['String']['output'];
   conversationId: Scalars['ID']['output'];
   id: Scalars['ID']['output'];
+  /** The payment sent with the message (null: none). The ledger keeps it after the message is purged (`Query.payments`). */
+  payment?: Maybe<Payment>;
   sender: User;
   sentAt: Scalars['DateTime']['output'];
   /** T2: starred by the viewer (always false until starring lands). */
@@ -366,6 +568,14 @@ export type Mutation = {
    * transaction, for both parties, and cannot be restored.
    */
   blockContact: BlockContactPayload;
+  /** G2, the owner who offered it: withdraws a pending transfer. */
+  cancelOwnershipTransfer: CancelOwnershipTransferPayload;
+  /**
+   * Creates a group: the viewer is its OWNER, `memberIds` join as MEMBERs (duplicates and the viewer
+   * are ignored), and the group's one GROUP conversation is created. Every member gets
+   * `GroupMemberChanged` (JOINED).
+   */
+  createGroup: CreateGroupPayload;
   /**
    * R2/R3/R6: ends the viewer's side of a friendship. SILENT (default): the peer is told nothing and
    * still sees a friend. NOTIFY: the peer gets `ContactRemovedYou` at once. When the peer had deleted
@@ -374,12 +584,28 @@ export type Mutation = {
    */
   deleteContact: DeleteContactPayload;
   /**
+   * G1, any member: the users join at once as MEMBERs (those already in are left as they are) and
+   * every member is told (`GroupMemberChanged`, JOINED). `NOT_FOUND` on `input.userIds` for an
+   * unknown user; `BAD_USER_INPUT` past 2,000 members or for the group's guardian.
+   */
+  inviteToGroup: InviteToGroupPayload;
+  /** G1: any member but the owner leaves (the owner must transfer ownership first: `FORBIDDEN`). A pending transfer to the leaver lapses. */
+  leaveGroup: LeaveGroupPayload;
+  /**
+   * G1: admins remove MEMBERs; the owner removes anyone but itself (`FORBIDDEN` otherwise). The removed
+   * user stops seeing the group, its messages and its notices at once, and is told once
+   * (`GroupMemberChanged`, REMOVED). A pending transfer to them lapses.
+   */
+  removeFromGroup: RemoveFromGroupPayload;
+  /**
    * R5: a signed statement (compact JWS, ES256) that the pair is mutually deleted or was purged
    * after a mutual deletion. Only a party of such a pair gets one (`FORBIDDEN` otherwise).
    */
   requestDeletionProof: RequestDeletionProofPayload;
   /** R1: the recipient accepts (friendship and the pair's one conversation, restoring a buffered history, R3) or declines. */
   respondToFriendRequest: RespondToFriendRequestPayload;
+  /** G2, the transfer's target: accepting makes them OWNER and the old owner MEMBER, in one step; declining changes nothing else. */
+  respondToOwnershipTransfer: RespondToOwnershipTransferPayload;
   /** T5, operator only: purges everything due now (R3 buffers past `purgeAt`, notices older than 7 days, expired rate-limit counters and idempotency keys) and reports counts. */
   runRetentionSweep: RunRetentionSweepPayload;
   /**
@@ -393,9 +619,21 @@ export type Mutation = {
   /**
    * Sends a message. Refused with `VERIFICATION_REQUIRED` when the peer deleted or blocked the viewer
    * (the same answer for both, R2); `NOT_FRIENDS` when the viewer deleted the peer; `FORBIDDEN` while
-   * the viewer blocks the peer.
+   * the viewer blocks the peer. A message may carry one file (`attachment`, downloaded from
+   * `Attachment.url`) and one payment (`payment`, kept in both parties' `Query.payments` ledger); a
+   * refused send stores neither.
    */
   sendMessage: SendMessagePayload;
+  /** G4, owner only: turns dissolution protection on or off. Only ENTERPRISE groups have it (`BAD_USER_INPUT` otherwise). */
+  setDissolutionProtection: SetDissolutionProtectionPayload;
+  /** G1, owner only: appoints (`ADMIN`) or dismisses (`MEMBER`) an admin. The owner's own role changes only by a transfer. */
+  setMemberRole: SetMemberRolePayload;
+  /**
+   * G2, owner only: offers ownership to a member. The transfer is PENDING until the member accepts
+   * or declines (`respondToOwnershipTransfer`) or the owner cancels it; it lapses if the member
+   * leaves or is removed. One pending transfer per group (`ALREADY_EXISTS`).
+   */
+  transferOwnership: TransferOwnershipPayload;
   /** R4: lifts the viewer's block; messaging returns to what it was before the block. `NOT_FOUND` when there is no block. */
   unblockContact: UnblockContactPayload;
 };
@@ -411,8 +649,33 @@ export type MutationBlockContactArgs = {
 };
 
 
+export type MutationCancelOwnershipTransferArgs = {
+  input: CancelOwnershipTransferInput;
+};
+
+
+export type MutationCreateGroupArgs = {
+  input: CreateGroupInput;
+};
+
+
 export type MutationDeleteContactArgs = {
   input: DeleteContactInput;
+};
+
+
+export type MutationInviteToGroupArgs = {
+  input: InviteToGroupInput;
+};
+
+
+export type MutationLeaveGroupArgs = {
+  input: LeaveGroupInput;
+};
+
+
+export type MutationRemoveFromGroupArgs = {
+  input: RemoveFromGroupInput;
 };
 
 
@@ -426,6 +689,11 @@ export type MutationRespondToFriendRequestArgs = {
 };
 
 
+export type MutationRespondToOwnershipTransferArgs = {
+  input: RespondToOwnershipTransferInput;
+};
+
+
 export type MutationSendFriendRequestArgs = {
   input: SendFriendRequestInput;
 };
@@ -433,6 +701,21 @@ export type MutationSendFriendRequestArgs = {
 
 export type MutationSendMessageArgs = {
   input: SendMessageInput;
+};
+
+
+export type MutationSetDissolutionProtectionArgs = {
+  input: SetDissolutionProtectionInput;
+};
+
+
+export type MutationSetMemberRoleArgs = {
+  input: SetMemberRoleInput;
+};
+
+
+export type MutationTransferOwnershipArgs = {
+  input: TransferOwnershipInput;
 };
 
 
@@ -460,6 +743,31 @@ export type NoticeEdge = {
   node: Notice;
 };
 
+/** G2: an offer of a group's ownership from its owner to a member. */
+export type OwnershipTransfer = {
+  __typename?: 'OwnershipTransfer';
+  createdAt: Scalars['DateTime']['output'];
+  from: User;
+  groupId: Scalars['ID']['output'];
+  id: Scalars['ID']['output'];
+  /** When it stopped being PENDING. */
+  settledAt?: Maybe<Scalars['DateTime']['output']>;
+  status: TransferStatus;
+  to: User;
+};
+
+/** G2: a transfer was offered, accepted, declined, cancelled or lapsed. Sent to its two parties. */
+export type OwnershipTransferChanged = Notice & {
+  __typename?: 'OwnershipTransferChanged';
+  at: Scalars['DateTime']['output'];
+  cursor: Scalars['String']['output'];
+  fromUserId: Scalars['ID']['output'];
+  groupId: Scalars['ID']['output'];
+  status: TransferStatus;
+  toUserId: Scalars['ID']['output'];
+  transferId: Scalars['ID']['output'];
+};
+
 /** Relay pagination info. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -467,8 +775,66 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** A payment sent with a message, as the payer's and the payee's ledgers keep it. */
+export type Payment = {
+  __typename?: 'Payment';
+  /** The amount in minor units (cents): 1 to 100,000,000. */
+  amountCents: Scalars['Int']['output'];
+  /** The conversation it was sent in; null once that conversation is gone. */
+  conversationId?: Maybe<Scalars['ID']['output']>;
+  /** When it was sent (its message's `sentAt`). */
+  createdAt: Scalars['DateTime']['output'];
+  /** Three uppercase letters (ISO 4217). */
+  currency: Scalars['String']['output'];
+  /** Who paid (the message's sender). */
+  from: User;
+  /** The payment's id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** The message it was sent with; null once that message is purged (R3, R4). */
+  messageId?: Maybe<Scalars['ID']['output']>;
+  /** Who was paid. */
+  to: User;
+};
+
+/** A page of the viewer's payments, newest first. */
+export type PaymentConnection = {
+  __typename?: 'PaymentConnection';
+  /** The payments of this page. */
+  edges: Array<PaymentEdge>;
+  /** Whether more follow, and the cursor to ask for them. */
+  pageInfo: PageInfo;
+};
+
+/** One payment of a page. */
+export type PaymentEdge = {
+  __typename?: 'PaymentEdge';
+  /** Pass as `after` to continue after this payment. */
+  cursor: Scalars['String']['output'];
+  /** The payment. */
+  node: Payment;
+};
+
+/** A payment to send with a message. */
+export type PaymentInput = {
+  /** A whole number of cents (minor units) from 1 to 100,000,000; else `BAD_USER_INPUT`. */
+  amountCents: Scalars['Int']['input'];
+  /** Three uppercase letters (ISO 4217, e.g. `EUR`); else `BAD_USER_INPUT`. */
+  currency: Scalars['String']['input'];
+  /**
+   * Who is paid: in a DIRECT conversation the peer, in a GROUP conversation a current member other
+   * than the viewer. The viewer, or a malformed id, is `BAD_USER_INPUT`; anyone else `NOT_FOUND`.
+   */
+  toUserId: Scalars['ID']['input'];
+};
+
 export type Query = {
   __typename?: 'Query';
+  /**
+   * R7: groups the viewer and `userId` are both members of now, newest first. The same answer
+   * whatever the pair's state — friends, deleted one way or both, blocked either way — so it never
+   * tells the viewer that the peer deleted or blocked them.
+   */
+  commonGroups: GroupConnection;
   /** The viewer's view of one pair (null when the viewer has no entry for that user). R2: a peer's one-way delete or block is never visible here. */
   contact?: Maybe<Contact>;
   /** The viewer's contacts (every state), most recently changed first. */
@@ -487,6 +853,10 @@ export type Query = {
   deletionProofKey: Jwk;
   /** R1: pending friend requests to (INCOMING) or from (OUTGOING) the viewer, newest first. A request to someone who blocks its sender shows PENDING to the sender and never appears for the recipient. */
   friendRequests: FriendRequestConnection;
+  /** A group the viewer is a member of now (null otherwise: a non-member or former member learns nothing of it). */
+  group?: Maybe<Group>;
+  /** The viewer's groups, most recently joined first. */
+  groups: GroupConnection;
   /** The authenticated user. Requires a token (`UNAUTHENTICATED` otherwise). */
   me: User;
   /** Messages of a conversation the viewer is a party of, newest first. Empty once purged — from `purgeAt` on for R3, even before the sweeper deletes the rows. */
@@ -500,8 +870,21 @@ export type Query = {
   notices: NoticeConnection;
   /** The server clock (moved by `advanceClock` when the server runs with `TIME_TRAVEL=1`). Needs no token. */
   now: Scalars['DateTime']['output'];
+  /**
+   * The viewer's payment ledger: every payment the viewer made or received (sent with a message,
+   * `SendMessageInput.payment`), newest first. Entries stay for good, also after their message or
+   * conversation is purged.
+   */
+  payments: PaymentConnection;
   /** T4: the viewer's retention status of a conversation the viewer is a party of (`NOT_FOUND` otherwise). */
   retentionStatus: RetentionStatus;
+};
+
+
+export type QueryCommonGroupsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -540,6 +923,17 @@ export type QueryFriendRequestsArgs = {
 };
 
 
+export type QueryGroupArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryGroupsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryMessagesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   conversationId: Scalars['ID']['input'];
@@ -553,8 +947,27 @@ export type QueryNoticesArgs = {
 };
 
 
+export type QueryPaymentsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryRetentionStatusArgs = {
   conversationId: Scalars['ID']['input'];
+};
+
+export type RemoveFromGroupInput = {
+  /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
+  groupId: Scalars['ID']['input'];
+  /** A current member (else `NOT_FOUND`). Nobody removes themselves (`FORBIDDEN`): members leave with `leaveGroup`. */
+  userId: Scalars['ID']['input'];
+};
+
+export type RemoveFromGroupPayload = {
+  __typename?: 'RemoveFromGroupPayload';
+  group?: Maybe<Group>;
+  userErrors: Array<UserError>;
 };
 
 export type RequestDeletionProofInput = {
@@ -594,6 +1007,19 @@ export type RespondToFriendRequestPayload = {
   /** The viewer's view of the requester (null after a decline). */
   contact?: Maybe<Contact>;
   request?: Maybe<FriendRequest>;
+  userErrors: Array<UserError>;
+};
+
+export type RespondToOwnershipTransferInput = {
+  accept: Scalars['Boolean']['input'];
+  /** A transfer id (a UUID); one the viewer is no party of is `NOT_FOUND`. */
+  transferId: Scalars['ID']['input'];
+};
+
+export type RespondToOwnershipTransferPayload = {
+  __typename?: 'RespondToOwnershipTransferPayload';
+  group?: Maybe<Group>;
+  transfer?: Maybe<OwnershipTransfer>;
   userErrors: Array<UserError>;
 };
 
@@ -667,6 +1093,8 @@ export type SendFriendRequestPayload = {
 };
 
 export type SendMessageInput = {
+  /** Optional: a file sent with the message (at most one). A refused send stores nothing. */
+  attachment?: InputMaybe<AttachmentInput>;
   /** 1 to 10,000 characters (Unicode code points), not only whitespace, without U+0000; else `BAD_USER_INPUT`. */
   body: Scalars['String']['input'];
   /** A conversation id (a UUID); else `BAD_USER_INPUT`. One the viewer is no party of is `NOT_FOUND`. */
@@ -675,16 +1103,44 @@ export type SendMessageInput = {
    * Optional, chosen by the client for each new message (a UUID is a good choice; 1 to 255
    * characters): the same key from the same user within 24 hours answers the first call's message
    * and creates nothing new, also when both calls arrive at once, so a retry after a network error
-   * never sends twice. Reusing a key for a different conversation or body within 24 hours is
-   * `BAD_USER_INPUT`. Only a successful send is remembered: a refused one changed nothing, so its
-   * retry is decided anew.
+   * never sends twice. Reusing a key for a different conversation, body, attachment or payment
+   * within 24 hours is `BAD_USER_INPUT`. Only a successful send is remembered: a refused one
+   * changed nothing, so its retry is decided anew.
    */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** Optional: a payment to one other party of the conversation, recorded with the message. A refused send records nothing. */
+  payment?: InputMaybe<PaymentInput>;
 };
 
 export type SendMessagePayload = {
   __typename?: 'SendMessagePayload';
   message?: Maybe<Message>;
+  userErrors: Array<UserError>;
+};
+
+export type SetDissolutionProtectionInput = {
+  enabled: Scalars['Boolean']['input'];
+  /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
+  groupId: Scalars['ID']['input'];
+};
+
+export type SetDissolutionProtectionPayload = {
+  __typename?: 'SetDissolutionProtectionPayload';
+  group?: Maybe<Group>;
+  userErrors: Array<UserError>;
+};
+
+export type SetMemberRoleInput = {
+  /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
+  groupId: Scalars['ID']['input'];
+  role: AssignableGroupRole;
+  /** A current member other than the owner (else `NOT_FOUND`, or `FORBIDDEN` for the owner). */
+  userId: Scalars['ID']['input'];
+};
+
+export type SetMemberRolePayload = {
+  __typename?: 'SetMemberRolePayload';
+  member?: Maybe<GroupMember>;
   userErrors: Array<UserError>;
 };
 
@@ -718,11 +1174,37 @@ export type SweepRun = {
   prunedRateLimits: Scalars['Int']['output'];
   /** Conversations whose history was purged in this run. */
   purgedConversations: Scalars['Int']['output'];
-  /** Files deleted (none yet: files arrive with groups). */
+  /** Attachments deleted with those messages (`Message.attachment`). */
   purgedFiles: Scalars['Int']['output'];
   /** Messages deleted because their conversation's R3 buffer ran out. */
   purgedMessages: Scalars['Int']['output'];
 };
+
+export type TransferOwnershipInput = {
+  /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
+  groupId: Scalars['ID']['input'];
+  /** A current member other than the owner (else `NOT_FOUND`). */
+  toUserId: Scalars['ID']['input'];
+};
+
+export type TransferOwnershipPayload = {
+  __typename?: 'TransferOwnershipPayload';
+  transfer?: Maybe<OwnershipTransfer>;
+  userErrors: Array<UserError>;
+};
+
+/** G2: where an ownership transfer stands. */
+export type TransferStatus =
+  /** The target is the owner now. */
+  | 'ACCEPTED'
+  /** The owner withdrew it. */
+  | 'CANCELLED'
+  /** The target said no. */
+  | 'DECLINED'
+  /** The target left or was removed before answering. */
+  | 'LAPSED'
+  /** Waiting for the target to answer. */
+  | 'PENDING';
 
 export type UnblockContactInput = {
   /** A user id: 1 to 128 characters without U+0000; else `BAD_USER_INPUT`. An unknown user is `NOT_FOUND`. */
@@ -834,7 +1316,9 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | ( ConversationPurged )
     | ( FriendRequestAccepted )
     | ( Omit<FriendRequestReceived, 'request'> & { request?: Maybe<_RefType['FriendRequest']> } )
+    | ( GroupMemberChanged )
     | ( Omit<MessageReceived, 'message'> & { message?: Maybe<_RefType['Message']> } )
+    | ( OwnershipTransferChanged )
   ;
 };
 
@@ -842,9 +1326,14 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 export type ResolversTypes = {
   AdvanceClockInput: AdvanceClockInput;
   AdvanceClockPayload: ResolverTypeWrapper<AdvanceClockPayload>;
+  AssignableGroupRole: AssignableGroupRole;
+  Attachment: ResolverTypeWrapper<FileMeta>;
+  AttachmentInput: AttachmentInput;
   BlockContactInput: BlockContactInput;
   BlockContactPayload: ResolverTypeWrapper<Omit<BlockContactPayload, 'contact' | 'retention'> & { contact?: Maybe<ResolversTypes['Contact']>, retention?: Maybe<ResolversTypes['RetentionStatus']> }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CancelOwnershipTransferInput: CancelOwnershipTransferInput;
+  CancelOwnershipTransferPayload: ResolverTypeWrapper<Omit<CancelOwnershipTransferPayload, 'transfer'> & { transfer?: Maybe<ResolversTypes['OwnershipTransfer']> }>;
   Contact: ResolverTypeWrapper<ContactView>;
   ContactAction: ContactAction;
   ContactChanged: ResolverTypeWrapper<ContactChanged>;
@@ -857,6 +1346,8 @@ export type ResolversTypes = {
   ConversationEdge: ResolverTypeWrapper<Omit<ConversationEdge, 'node'> & { node: ResolversTypes['Conversation'] }>;
   ConversationKind: ConversationKind;
   ConversationPurged: ResolverTypeWrapper<ConversationPurged>;
+  CreateGroupInput: CreateGroupInput;
+  CreateGroupPayload: ResolverTypeWrapper<Omit<CreateGroupPayload, 'group'> & { group?: Maybe<ResolversTypes['Group']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeleteContactInput: DeleteContactInput;
   DeleteContactPayload: ResolverTypeWrapper<Omit<DeleteContactPayload, 'contact' | 'retention'> & { contact?: Maybe<ResolversTypes['Contact']>, retention?: Maybe<ResolversTypes['RetentionStatus']> }>;
@@ -868,9 +1359,23 @@ export type ResolversTypes = {
   FriendRequestConnection: ResolverTypeWrapper<Omit<FriendRequestConnection, 'edges'> & { edges: Array<ResolversTypes['FriendRequestEdge']> }>;
   FriendRequestEdge: ResolverTypeWrapper<Omit<FriendRequestEdge, 'node'> & { node: ResolversTypes['FriendRequest'] }>;
   FriendRequestReceived: ResolverTypeWrapper<Omit<FriendRequestReceived, 'request'> & { request?: Maybe<ResolversTypes['FriendRequest']> }>;
+  Group: ResolverTypeWrapper<GroupRow>;
+  GroupConnection: ResolverTypeWrapper<Omit<GroupConnection, 'edges'> & { edges: Array<ResolversTypes['GroupEdge']> }>;
+  GroupEdge: ResolverTypeWrapper<Omit<GroupEdge, 'node'> & { node: ResolversTypes['Group'] }>;
+  GroupKind: GroupKind;
+  GroupMember: ResolverTypeWrapper<GroupMemberRow>;
+  GroupMemberChange: GroupMemberChange;
+  GroupMemberChanged: ResolverTypeWrapper<GroupMemberChanged>;
+  GroupMemberConnection: ResolverTypeWrapper<Omit<GroupMemberConnection, 'edges'> & { edges: Array<ResolversTypes['GroupMemberEdge']> }>;
+  GroupMemberEdge: ResolverTypeWrapper<Omit<GroupMemberEdge, 'node'> & { node: ResolversTypes['GroupMember'] }>;
+  GroupRole: GroupRole;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  InviteToGroupInput: InviteToGroupInput;
+  InviteToGroupPayload: ResolverTypeWrapper<Omit<InviteToGroupPayload, 'group'> & { group?: Maybe<ResolversTypes['Group']> }>;
   Jwk: ResolverTypeWrapper<Jwk>;
+  LeaveGroupInput: LeaveGroupInput;
+  LeaveGroupPayload: ResolverTypeWrapper<LeaveGroupPayload>;
   LegalHold: ResolverTypeWrapper<LegalHold>;
   Message: ResolverTypeWrapper<MessageRow>;
   MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
@@ -880,14 +1385,24 @@ export type ResolversTypes = {
   Notice: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Notice']>;
   NoticeConnection: ResolverTypeWrapper<Omit<NoticeConnection, 'edges'> & { edges: Array<ResolversTypes['NoticeEdge']> }>;
   NoticeEdge: ResolverTypeWrapper<Omit<NoticeEdge, 'node'> & { node: ResolversTypes['Notice'] }>;
+  OwnershipTransfer: ResolverTypeWrapper<TransferRow>;
+  OwnershipTransferChanged: ResolverTypeWrapper<OwnershipTransferChanged>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Payment: ResolverTypeWrapper<PaymentRow>;
+  PaymentConnection: ResolverTypeWrapper<Omit<PaymentConnection, 'edges'> & { edges: Array<ResolversTypes['PaymentEdge']> }>;
+  PaymentEdge: ResolverTypeWrapper<Omit<PaymentEdge, 'node'> & { node: ResolversTypes['Payment'] }>;
+  PaymentInput: PaymentInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RemoveFromGroupInput: RemoveFromGroupInput;
+  RemoveFromGroupPayload: ResolverTypeWrapper<Omit<RemoveFromGroupPayload, 'group'> & { group?: Maybe<ResolversTypes['Group']> }>;
   RequestDeletionProofInput: RequestDeletionProofInput;
   RequestDeletionProofPayload: ResolverTypeWrapper<RequestDeletionProofPayload>;
   RequestDirection: RequestDirection;
   RequestStatus: RequestStatus;
   RespondToFriendRequestInput: RespondToFriendRequestInput;
   RespondToFriendRequestPayload: ResolverTypeWrapper<Omit<RespondToFriendRequestPayload, 'contact' | 'request'> & { contact?: Maybe<ResolversTypes['Contact']>, request?: Maybe<ResolversTypes['FriendRequest']> }>;
+  RespondToOwnershipTransferInput: RespondToOwnershipTransferInput;
+  RespondToOwnershipTransferPayload: ResolverTypeWrapper<Omit<RespondToOwnershipTransferPayload, 'group' | 'transfer'> & { group?: Maybe<ResolversTypes['Group']>, transfer?: Maybe<ResolversTypes['OwnershipTransfer']> }>;
   RetentionPeriod: RetentionPeriod;
   RetentionState: RetentionState;
   RetentionStatus: ResolverTypeWrapper<RetentionView>;
@@ -896,9 +1411,16 @@ export type ResolversTypes = {
   SendFriendRequestPayload: ResolverTypeWrapper<Omit<SendFriendRequestPayload, 'contact' | 'request'> & { contact?: Maybe<ResolversTypes['Contact']>, request?: Maybe<ResolversTypes['FriendRequest']> }>;
   SendMessageInput: SendMessageInput;
   SendMessagePayload: ResolverTypeWrapper<Omit<SendMessagePayload, 'message'> & { message?: Maybe<ResolversTypes['Message']> }>;
+  SetDissolutionProtectionInput: SetDissolutionProtectionInput;
+  SetDissolutionProtectionPayload: ResolverTypeWrapper<Omit<SetDissolutionProtectionPayload, 'group'> & { group?: Maybe<ResolversTypes['Group']> }>;
+  SetMemberRoleInput: SetMemberRoleInput;
+  SetMemberRolePayload: ResolverTypeWrapper<Omit<SetMemberRolePayload, 'member'> & { member?: Maybe<ResolversTypes['GroupMember']> }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SweepRun: ResolverTypeWrapper<SweepRun>;
+  TransferOwnershipInput: TransferOwnershipInput;
+  TransferOwnershipPayload: ResolverTypeWrapper<Omit<TransferOwnershipPayload, 'transfer'> & { transfer?: Maybe<ResolversTypes['OwnershipTransfer']> }>;
+  TransferStatus: TransferStatus;
   UnblockContactInput: UnblockContactInput;
   UnblockContactPayload: ResolverTypeWrapper<Omit<UnblockContactPayload, 'contact'> & { contact?: Maybe<ResolversTypes['Contact']> }>;
   User: ResolverTypeWrapper<UserRef>;
@@ -909,9 +1431,13 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   AdvanceClockInput: AdvanceClockInput;
   AdvanceClockPayload: AdvanceClockPayload;
+  Attachment: FileMeta;
+  AttachmentInput: AttachmentInput;
   BlockContactInput: BlockContactInput;
   BlockContactPayload: Omit<BlockContactPayload, 'contact' | 'retention'> & { contact?: Maybe<ResolversParentTypes['Contact']>, retention?: Maybe<ResolversParentTypes['RetentionStatus']> };
   Boolean: Scalars['Boolean']['output'];
+  CancelOwnershipTransferInput: CancelOwnershipTransferInput;
+  CancelOwnershipTransferPayload: Omit<CancelOwnershipTransferPayload, 'transfer'> & { transfer?: Maybe<ResolversParentTypes['OwnershipTransfer']> };
   Contact: ContactView;
   ContactChanged: ContactChanged;
   ContactConnection: Omit<ContactConnection, 'edges'> & { edges: Array<ResolversParentTypes['ContactEdge']> };
@@ -921,6 +1447,8 @@ export type ResolversParentTypes = {
   ConversationConnection: Omit<ConversationConnection, 'edges'> & { edges: Array<ResolversParentTypes['ConversationEdge']> };
   ConversationEdge: Omit<ConversationEdge, 'node'> & { node: ResolversParentTypes['Conversation'] };
   ConversationPurged: ConversationPurged;
+  CreateGroupInput: CreateGroupInput;
+  CreateGroupPayload: Omit<CreateGroupPayload, 'group'> & { group?: Maybe<ResolversParentTypes['Group']> };
   DateTime: Scalars['DateTime']['output'];
   DeleteContactInput: DeleteContactInput;
   DeleteContactPayload: Omit<DeleteContactPayload, 'contact' | 'retention'> & { contact?: Maybe<ResolversParentTypes['Contact']>, retention?: Maybe<ResolversParentTypes['RetentionStatus']> };
@@ -930,9 +1458,20 @@ export type ResolversParentTypes = {
   FriendRequestConnection: Omit<FriendRequestConnection, 'edges'> & { edges: Array<ResolversParentTypes['FriendRequestEdge']> };
   FriendRequestEdge: Omit<FriendRequestEdge, 'node'> & { node: ResolversParentTypes['FriendRequest'] };
   FriendRequestReceived: Omit<FriendRequestReceived, 'request'> & { request?: Maybe<ResolversParentTypes['FriendRequest']> };
+  Group: GroupRow;
+  GroupConnection: Omit<GroupConnection, 'edges'> & { edges: Array<ResolversParentTypes['GroupEdge']> };
+  GroupEdge: Omit<GroupEdge, 'node'> & { node: ResolversParentTypes['Group'] };
+  GroupMember: GroupMemberRow;
+  GroupMemberChanged: GroupMemberChanged;
+  GroupMemberConnection: Omit<GroupMemberConnection, 'edges'> & { edges: Array<ResolversParentTypes['GroupMemberEdge']> };
+  GroupMemberEdge: Omit<GroupMemberEdge, 'node'> & { node: ResolversParentTypes['GroupMember'] };
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  InviteToGroupInput: InviteToGroupInput;
+  InviteToGroupPayload: Omit<InviteToGroupPayload, 'group'> & { group?: Maybe<ResolversParentTypes['Group']> };
   Jwk: Jwk;
+  LeaveGroupInput: LeaveGroupInput;
+  LeaveGroupPayload: LeaveGroupPayload;
   LegalHold: LegalHold;
   Message: MessageRow;
   MessageConnection: Omit<MessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['MessageEdge']> };
@@ -942,21 +1481,37 @@ export type ResolversParentTypes = {
   Notice: ResolversInterfaceTypes<ResolversParentTypes>['Notice'];
   NoticeConnection: Omit<NoticeConnection, 'edges'> & { edges: Array<ResolversParentTypes['NoticeEdge']> };
   NoticeEdge: Omit<NoticeEdge, 'node'> & { node: ResolversParentTypes['Notice'] };
+  OwnershipTransfer: TransferRow;
+  OwnershipTransferChanged: OwnershipTransferChanged;
   PageInfo: PageInfo;
+  Payment: PaymentRow;
+  PaymentConnection: Omit<PaymentConnection, 'edges'> & { edges: Array<ResolversParentTypes['PaymentEdge']> };
+  PaymentEdge: Omit<PaymentEdge, 'node'> & { node: ResolversParentTypes['Payment'] };
+  PaymentInput: PaymentInput;
   Query: Record<PropertyKey, never>;
+  RemoveFromGroupInput: RemoveFromGroupInput;
+  RemoveFromGroupPayload: Omit<RemoveFromGroupPayload, 'group'> & { group?: Maybe<ResolversParentTypes['Group']> };
   RequestDeletionProofInput: RequestDeletionProofInput;
   RequestDeletionProofPayload: RequestDeletionProofPayload;
   RespondToFriendRequestInput: RespondToFriendRequestInput;
   RespondToFriendRequestPayload: Omit<RespondToFriendRequestPayload, 'contact' | 'request'> & { contact?: Maybe<ResolversParentTypes['Contact']>, request?: Maybe<ResolversParentTypes['FriendRequest']> };
+  RespondToOwnershipTransferInput: RespondToOwnershipTransferInput;
+  RespondToOwnershipTransferPayload: Omit<RespondToOwnershipTransferPayload, 'group' | 'transfer'> & { group?: Maybe<ResolversParentTypes['Group']>, transfer?: Maybe<ResolversParentTypes['OwnershipTransfer']> };
   RetentionStatus: RetentionView;
   RunRetentionSweepPayload: RunRetentionSweepPayload;
   SendFriendRequestInput: SendFriendRequestInput;
   SendFriendRequestPayload: Omit<SendFriendRequestPayload, 'contact' | 'request'> & { contact?: Maybe<ResolversParentTypes['Contact']>, request?: Maybe<ResolversParentTypes['FriendRequest']> };
   SendMessageInput: SendMessageInput;
   SendMessagePayload: Omit<SendMessagePayload, 'message'> & { message?: Maybe<ResolversParentTypes['Message']> };
+  SetDissolutionProtectionInput: SetDissolutionProtectionInput;
+  SetDissolutionProtectionPayload: Omit<SetDissolutionProtectionPayload, 'group'> & { group?: Maybe<ResolversParentTypes['Group']> };
+  SetMemberRoleInput: SetMemberRoleInput;
+  SetMemberRolePayload: Omit<SetMemberRolePayload, 'member'> & { member?: Maybe<ResolversParentTypes['GroupMember']> };
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   SweepRun: SweepRun;
+  TransferOwnershipInput: TransferOwnershipInput;
+  TransferOwnershipPayload: Omit<TransferOwnershipPayload, 'transfer'> & { transfer?: Maybe<ResolversParentTypes['OwnershipTransfer']> };
   UnblockContactInput: UnblockContactInput;
   UnblockContactPayload: Omit<UnblockContactPayload, 'contact'> & { contact?: Maybe<ResolversParentTypes['Contact']> };
   User: UserRef;
@@ -968,9 +1523,22 @@ export type AdvanceClockPayloadResolvers<ContextType = Context, ParentType exten
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type AttachmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Attachment'] = ResolversParentTypes['Attachment']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type BlockContactPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BlockContactPayload'] = ResolversParentTypes['BlockContactPayload']> = {
   contact?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType>;
   retention?: Resolver<Maybe<ResolversTypes['RetentionStatus']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type CancelOwnershipTransferPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CancelOwnershipTransferPayload'] = ResolversParentTypes['CancelOwnershipTransferPayload']> = {
+  transfer?: Resolver<Maybe<ResolversTypes['OwnershipTransfer']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -1008,6 +1576,7 @@ export type ContactRemovedYouResolvers<ContextType = Context, ParentType extends
 };
 
 export type ConversationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Conversation'] = ResolversParentTypes['Conversation']> = {
+  group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['ConversationKind'], ParentType, ContextType>;
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, Partial<ConversationMessagesArgs>>;
@@ -1032,6 +1601,11 @@ export type ConversationPurgedResolvers<ContextType = Context, ParentType extend
   purgedMessages?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type CreateGroupPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreateGroupPayload'] = ResolversParentTypes['CreateGroupPayload']> = {
+  group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -1095,6 +1669,63 @@ export type FriendRequestReceivedResolvers<ContextType = Context, ParentType ext
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type GroupResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Group'] = ResolversParentTypes['Group']> = {
+  conversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  dissolutionProtection?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  guardian?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['GroupKind'], ParentType, ContextType>;
+  memberCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['GroupMemberConnection'], ParentType, ContextType, Partial<GroupMembersArgs>>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  pendingTransfer?: Resolver<Maybe<ResolversTypes['OwnershipTransfer']>, ParentType, ContextType>;
+  viewerRole?: Resolver<ResolversTypes['GroupRole'], ParentType, ContextType>;
+};
+
+export type GroupConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['GroupConnection'] = ResolversParentTypes['GroupConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['GroupEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type GroupEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['GroupEdge'] = ResolversParentTypes['GroupEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Group'], ParentType, ContextType>;
+};
+
+export type GroupMemberResolvers<ContextType = Context, ParentType extends ResolversParentTypes['GroupMember'] = ResolversParentTypes['GroupMember']> = {
+  joinedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['GroupRole'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+};
+
+export type GroupMemberChangedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['GroupMemberChanged'] = ResolversParentTypes['GroupMemberChanged']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  byUserId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  change?: Resolver<ResolversTypes['GroupMemberChange'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  groupId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  role?: Resolver<Maybe<ResolversTypes['GroupRole']>, ParentType, ContextType>;
+  userIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type GroupMemberConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['GroupMemberConnection'] = ResolversParentTypes['GroupMemberConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['GroupMemberEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type GroupMemberEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['GroupMemberEdge'] = ResolversParentTypes['GroupMemberEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['GroupMember'], ParentType, ContextType>;
+};
+
+export type InviteToGroupPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['InviteToGroupPayload'] = ResolversParentTypes['InviteToGroupPayload']> = {
+  group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type JwkResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Jwk'] = ResolversParentTypes['Jwk']> = {
   alg?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   crv?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1105,6 +1736,11 @@ export type JwkResolvers<ContextType = Context, ParentType extends ResolversPare
   y?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type LeaveGroupPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LeaveGroupPayload'] = ResolversParentTypes['LeaveGroupPayload']> = {
+  groupId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type LegalHoldResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LegalHold'] = ResolversParentTypes['LegalHold']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   placedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1112,9 +1748,11 @@ export type LegalHoldResolvers<ContextType = Context, ParentType extends Resolve
 };
 
 export type MessageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = {
+  attachment?: Resolver<Maybe<ResolversTypes['Attachment']>, ParentType, ContextType>;
   body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   conversationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  payment?: Resolver<Maybe<ResolversTypes['Payment']>, ParentType, ContextType>;
   sender?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   sentAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   starred?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1143,17 +1781,26 @@ export type MessageReceivedResolvers<ContextType = Context, ParentType extends R
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   advanceClock?: Resolver<ResolversTypes['AdvanceClockPayload'], ParentType, ContextType, RequireFields<MutationAdvanceClockArgs, 'input'>>;
   blockContact?: Resolver<ResolversTypes['BlockContactPayload'], ParentType, ContextType, RequireFields<MutationBlockContactArgs, 'input'>>;
+  cancelOwnershipTransfer?: Resolver<ResolversTypes['CancelOwnershipTransferPayload'], ParentType, ContextType, RequireFields<MutationCancelOwnershipTransferArgs, 'input'>>;
+  createGroup?: Resolver<ResolversTypes['CreateGroupPayload'], ParentType, ContextType, RequireFields<MutationCreateGroupArgs, 'input'>>;
   deleteContact?: Resolver<ResolversTypes['DeleteContactPayload'], ParentType, ContextType, RequireFields<MutationDeleteContactArgs, 'input'>>;
+  inviteToGroup?: Resolver<ResolversTypes['InviteToGroupPayload'], ParentType, ContextType, RequireFields<MutationInviteToGroupArgs, 'input'>>;
+  leaveGroup?: Resolver<ResolversTypes['LeaveGroupPayload'], ParentType, ContextType, RequireFields<MutationLeaveGroupArgs, 'input'>>;
+  removeFromGroup?: Resolver<ResolversTypes['RemoveFromGroupPayload'], ParentType, ContextType, RequireFields<MutationRemoveFromGroupArgs, 'input'>>;
   requestDeletionProof?: Resolver<ResolversTypes['RequestDeletionProofPayload'], ParentType, ContextType, RequireFields<MutationRequestDeletionProofArgs, 'input'>>;
   respondToFriendRequest?: Resolver<ResolversTypes['RespondToFriendRequestPayload'], ParentType, ContextType, RequireFields<MutationRespondToFriendRequestArgs, 'input'>>;
+  respondToOwnershipTransfer?: Resolver<ResolversTypes['RespondToOwnershipTransferPayload'], ParentType, ContextType, RequireFields<MutationRespondToOwnershipTransferArgs, 'input'>>;
   runRetentionSweep?: Resolver<ResolversTypes['RunRetentionSweepPayload'], ParentType, ContextType>;
   sendFriendRequest?: Resolver<ResolversTypes['SendFriendRequestPayload'], ParentType, ContextType, RequireFields<MutationSendFriendRequestArgs, 'input'>>;
   sendMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
+  setDissolutionProtection?: Resolver<ResolversTypes['SetDissolutionProtectionPayload'], ParentType, ContextType, RequireFields<MutationSetDissolutionProtectionArgs, 'input'>>;
+  setMemberRole?: Resolver<ResolversTypes['SetMemberRolePayload'], ParentType, ContextType, RequireFields<MutationSetMemberRoleArgs, 'input'>>;
+  transferOwnership?: Resolver<ResolversTypes['TransferOwnershipPayload'], ParentType, ContextType, RequireFields<MutationTransferOwnershipArgs, 'input'>>;
   unblockContact?: Resolver<ResolversTypes['UnblockContactPayload'], ParentType, ContextType, RequireFields<MutationUnblockContactArgs, 'input'>>;
 };
 
 export type NoticeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Notice'] = ResolversParentTypes['Notice']> = {
-  __resolveType: TypeResolveFn<'ContactChanged' | 'ContactRemovedYou' | 'ConversationPurged' | 'FriendRequestAccepted' | 'FriendRequestReceived' | 'MessageReceived', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'ContactChanged' | 'ContactRemovedYou' | 'ConversationPurged' | 'FriendRequestAccepted' | 'FriendRequestReceived' | 'GroupMemberChanged' | 'MessageReceived' | 'OwnershipTransferChanged', ParentType, ContextType>;
 };
 
 export type NoticeConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NoticeConnection'] = ResolversParentTypes['NoticeConnection']> = {
@@ -1166,12 +1813,55 @@ export type NoticeEdgeResolvers<ContextType = Context, ParentType extends Resolv
   node?: Resolver<ResolversTypes['Notice'], ParentType, ContextType>;
 };
 
+export type OwnershipTransferResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OwnershipTransfer'] = ResolversParentTypes['OwnershipTransfer']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  groupId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  settledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['TransferStatus'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+};
+
+export type OwnershipTransferChangedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OwnershipTransferChanged'] = ResolversParentTypes['OwnershipTransferChanged']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  fromUserId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  groupId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['TransferStatus'], ParentType, ContextType>;
+  toUserId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  transferId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PaymentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Payment'] = ResolversParentTypes['Payment']> = {
+  amountCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  conversationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  messageId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+};
+
+export type PaymentConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PaymentConnection'] = ResolversParentTypes['PaymentConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['PaymentEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type PaymentEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PaymentEdge'] = ResolversParentTypes['PaymentEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Payment'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  commonGroups?: Resolver<ResolversTypes['GroupConnection'], ParentType, ContextType, RequireFields<QueryCommonGroupsArgs, 'userId'>>;
   contact?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType, RequireFields<QueryContactArgs, 'userId'>>;
   contacts?: Resolver<ResolversTypes['ContactConnection'], ParentType, ContextType, Partial<QueryContactsArgs>>;
   conversation?: Resolver<Maybe<ResolversTypes['Conversation']>, ParentType, ContextType, RequireFields<QueryConversationArgs, 'id'>>;
@@ -1179,11 +1869,19 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   deletionPreview?: Resolver<ResolversTypes['DeletionPreview'], ParentType, ContextType, RequireFields<QueryDeletionPreviewArgs, 'action' | 'userId'>>;
   deletionProofKey?: Resolver<ResolversTypes['Jwk'], ParentType, ContextType>;
   friendRequests?: Resolver<ResolversTypes['FriendRequestConnection'], ParentType, ContextType, RequireFields<QueryFriendRequestsArgs, 'direction'>>;
+  group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType, RequireFields<QueryGroupArgs, 'id'>>;
+  groups?: Resolver<ResolversTypes['GroupConnection'], ParentType, ContextType, Partial<QueryGroupsArgs>>;
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'conversationId'>>;
   notices?: Resolver<ResolversTypes['NoticeConnection'], ParentType, ContextType, Partial<QueryNoticesArgs>>;
   now?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  payments?: Resolver<ResolversTypes['PaymentConnection'], ParentType, ContextType, Partial<QueryPaymentsArgs>>;
   retentionStatus?: Resolver<ResolversTypes['RetentionStatus'], ParentType, ContextType, RequireFields<QueryRetentionStatusArgs, 'conversationId'>>;
+};
+
+export type RemoveFromGroupPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RemoveFromGroupPayload'] = ResolversParentTypes['RemoveFromGroupPayload']> = {
+  group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type RequestDeletionProofPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RequestDeletionProofPayload'] = ResolversParentTypes['RequestDeletionProofPayload']> = {
@@ -1194,6 +1892,12 @@ export type RequestDeletionProofPayloadResolvers<ContextType = Context, ParentTy
 export type RespondToFriendRequestPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RespondToFriendRequestPayload'] = ResolversParentTypes['RespondToFriendRequestPayload']> = {
   contact?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType>;
   request?: Resolver<Maybe<ResolversTypes['FriendRequest']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RespondToOwnershipTransferPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RespondToOwnershipTransferPayload'] = ResolversParentTypes['RespondToOwnershipTransferPayload']> = {
+  group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType>;
+  transfer?: Resolver<Maybe<ResolversTypes['OwnershipTransfer']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -1227,6 +1931,16 @@ export type SendMessagePayloadResolvers<ContextType = Context, ParentType extend
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type SetDissolutionProtectionPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SetDissolutionProtectionPayload'] = ResolversParentTypes['SetDissolutionProtectionPayload']> = {
+  group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type SetMemberRolePayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SetMemberRolePayload'] = ResolversParentTypes['SetMemberRolePayload']> = {
+  member?: Resolver<Maybe<ResolversTypes['GroupMember']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   notices?: SubscriptionResolver<ResolversTypes['Notice'], "notices", ParentType, ContextType, Partial<SubscriptionNoticesArgs>>;
 };
@@ -1239,6 +1953,11 @@ export type SweepRunResolvers<ContextType = Context, ParentType extends Resolver
   purgedConversations?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   purgedFiles?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   purgedMessages?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type TransferOwnershipPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TransferOwnershipPayload'] = ResolversParentTypes['TransferOwnershipPayload']> = {
+  transfer?: Resolver<Maybe<ResolversTypes['OwnershipTransfer']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type UnblockContactPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UnblockContactPayload'] = ResolversParentTypes['UnblockContactPayload']> = {
@@ -1260,7 +1979,9 @@ export type UserErrorResolvers<ContextType = Context, ParentType extends Resolve
 
 export type Resolvers<ContextType = Context> = {
   AdvanceClockPayload?: AdvanceClockPayloadResolvers<ContextType>;
+  Attachment?: AttachmentResolvers<ContextType>;
   BlockContactPayload?: BlockContactPayloadResolvers<ContextType>;
+  CancelOwnershipTransferPayload?: CancelOwnershipTransferPayloadResolvers<ContextType>;
   Contact?: ContactResolvers<ContextType>;
   ContactChanged?: ContactChangedResolvers<ContextType>;
   ContactConnection?: ContactConnectionResolvers<ContextType>;
@@ -1270,6 +1991,7 @@ export type Resolvers<ContextType = Context> = {
   ConversationConnection?: ConversationConnectionResolvers<ContextType>;
   ConversationEdge?: ConversationEdgeResolvers<ContextType>;
   ConversationPurged?: ConversationPurgedResolvers<ContextType>;
+  CreateGroupPayload?: CreateGroupPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeleteContactPayload?: DeleteContactPayloadResolvers<ContextType>;
   DeletionPreview?: DeletionPreviewResolvers<ContextType>;
@@ -1278,7 +2000,16 @@ export type Resolvers<ContextType = Context> = {
   FriendRequestConnection?: FriendRequestConnectionResolvers<ContextType>;
   FriendRequestEdge?: FriendRequestEdgeResolvers<ContextType>;
   FriendRequestReceived?: FriendRequestReceivedResolvers<ContextType>;
+  Group?: GroupResolvers<ContextType>;
+  GroupConnection?: GroupConnectionResolvers<ContextType>;
+  GroupEdge?: GroupEdgeResolvers<ContextType>;
+  GroupMember?: GroupMemberResolvers<ContextType>;
+  GroupMemberChanged?: GroupMemberChangedResolvers<ContextType>;
+  GroupMemberConnection?: GroupMemberConnectionResolvers<ContextType>;
+  GroupMemberEdge?: GroupMemberEdgeResolvers<ContextType>;
+  InviteToGroupPayload?: InviteToGroupPayloadResolvers<ContextType>;
   Jwk?: JwkResolvers<ContextType>;
+  LeaveGroupPayload?: LeaveGroupPayloadResolvers<ContextType>;
   LegalHold?: LegalHoldResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
@@ -1288,16 +2019,26 @@ export type Resolvers<ContextType = Context> = {
   Notice?: NoticeResolvers<ContextType>;
   NoticeConnection?: NoticeConnectionResolvers<ContextType>;
   NoticeEdge?: NoticeEdgeResolvers<ContextType>;
+  OwnershipTransfer?: OwnershipTransferResolvers<ContextType>;
+  OwnershipTransferChanged?: OwnershipTransferChangedResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Payment?: PaymentResolvers<ContextType>;
+  PaymentConnection?: PaymentConnectionResolvers<ContextType>;
+  PaymentEdge?: PaymentEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RemoveFromGroupPayload?: RemoveFromGroupPayloadResolvers<ContextType>;
   RequestDeletionProofPayload?: RequestDeletionProofPayloadResolvers<ContextType>;
   RespondToFriendRequestPayload?: RespondToFriendRequestPayloadResolvers<ContextType>;
+  RespondToOwnershipTransferPayload?: RespondToOwnershipTransferPayloadResolvers<ContextType>;
   RetentionStatus?: RetentionStatusResolvers<ContextType>;
   RunRetentionSweepPayload?: RunRetentionSweepPayloadResolvers<ContextType>;
   SendFriendRequestPayload?: SendFriendRequestPayloadResolvers<ContextType>;
   SendMessagePayload?: SendMessagePayloadResolvers<ContextType>;
+  SetDissolutionProtectionPayload?: SetDissolutionProtectionPayloadResolvers<ContextType>;
+  SetMemberRolePayload?: SetMemberRolePayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   SweepRun?: SweepRunResolvers<ContextType>;
+  TransferOwnershipPayload?: TransferOwnershipPayloadResolvers<ContextType>;
   UnblockContactPayload?: UnblockContactPayloadResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;

@@ -1,8 +1,19 @@
 import DataLoader from 'dataloader';
 import type { Viewer } from '../auth.js';
 import type { Database } from '../db/client.js';
-import { findConversationsOf, listMessagesPages, type MessagePageKey } from '../messages/messages.store.js';
+import { type FileMeta, fileStore } from '../files/files.store.js';
+import { findGroupsOf, membershipsOf, ownersOf, pendingTransfers } from '../groups/groups.store.js';
+import type { GroupMemberRow, GroupRow, TransferRow } from '../groups/groups.tables.js';
+import {
+  countMessagesOf,
+  findConversationsOf,
+  findGroupConversations,
+  listMessagesPages,
+  type MessagePageKey,
+} from '../messages/messages.store.js';
 import type { ConversationRow, MessageRow } from '../messages/messages.tables.js';
+import { paymentsOfMessages } from '../payments/payments.store.js';
+import type { PaymentRow } from '../payments/payments.tables.js';
 import { loadRetentionFactsOf, type RetentionFacts } from '../retention/retention.store.js';
 import type { Deps } from '../shared/deps.js';
 import { findUsers } from '../users/users.store.js';
@@ -18,6 +29,22 @@ export interface Loaders {
   retentionFacts: DataLoader<string, RetentionFacts | null>;
   /** Pages of messages (newest first) of conversations the caller already may read, one statement per batch. */
   messagePage: DataLoader<MessagePageKey, MessageRow[]>;
+  /** Groups by id that the viewer is a member of (null otherwise). */
+  group: DataLoader<string, GroupRow | null>;
+  /** The viewer's member row by group id (null: not a member). */
+  membership: DataLoader<string, GroupMemberRow | null>;
+  /** The owner's member row by group id. */
+  groupOwner: DataLoader<string, GroupMemberRow | null>;
+  /** The pending ownership transfer by group id (null: none). */
+  pendingTransfer: DataLoader<string, TransferRow | null>;
+  /** Stored messages by conversation id (the caller already may read it). */
+  storedMessages: DataLoader<string, number>;
+  /** A message's attachment (its file's metadata) by message id (null: none). */
+  attachment: DataLoader<string, FileMeta | null>;
+  /** A message's payment by message id (null: none). */
+  payment: DataLoader<string, PaymentRow | null>;
+  /** The GROUP conversation by group id. */
+  groupConversation: DataLoader<string, ConversationRow | null>;
 }
 
 /** The GraphQL context of one HTTP request or one WebSocket operation. */
@@ -70,6 +97,45 @@ export function createLoaders(db: Database, viewerId: string | null): Loaders {
       (f) => f.conversation.id,
     ),
     messagePage: new DataLoader((keys) => listMessagesPages(db, keys), { cache: false }),
+    group: ofViewer(
+      (ids, v) => findGroupsOf(db, ids, v),
+      (g) => g.id,
+    ),
+    membership: ofViewer(
+      (ids, v) => membershipsOf(db, ids, v),
+      (m) => m.groupId,
+    ),
+    groupOwner: byKey(
+      (ids) => ownersOf(db, ids),
+      (m) => m.groupId,
+      { cache: false },
+    ),
+    pendingTransfer: byKey(
+      (ids) => pendingTransfers(db, ids),
+      (t) => t.groupId,
+      { cache: false },
+    ),
+    storedMessages: new DataLoader(
+      async (ids) => {
+        const found = new Map((await countMessagesOf(db, ids)).map((r) => [r.conversationId, r.n]));
+        return ids.map((id) => found.get(id) ?? 0);
+      },
+      { cache: false },
+    ),
+    attachment: byKey(
+      (ids) => fileStore.describe(db, ids),
+      (f) => f.messageId,
+      { cache: false },
+    ),
+    payment: byKey(
+      (ids) => paymentsOfMessages(db, ids),
+      (p) => p.messageId!,
+      { cache: false },
+    ),
+    groupConversation: byKey(
+      (ids) => findGroupConversations(db, ids),
+      (c) => c.groupId!,
+    ),
   };
 }
 

@@ -4,9 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { contactResolvers } from '../contacts/contacts.resolvers.js';
+import { fileResolvers } from '../files/files.resolvers.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { groupResolvers } from '../groups/groups.resolvers.js';
 import { messageResolvers } from '../messages/messages.resolvers.js';
 import { noticeResolvers } from '../notices/notices.resolvers.js';
+import { paymentResolvers } from '../payments/payments.resolvers.js';
 import { retentionResolvers } from '../retention/retention.resolvers.js';
 import { rateLimited } from '../shared/result.js';
 import { baseResolvers } from './base.resolvers.js';
@@ -29,6 +32,9 @@ const areas: Resolvers[] = [
   contactResolvers,
   messageResolvers,
   retentionResolvers,
+  groupResolvers,
+  fileResolvers,
+  paymentResolvers,
 ];
 
 type Resolver = (parent: unknown, args: unknown, ctx: Context, info: unknown) => unknown;

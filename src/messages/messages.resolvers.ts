@@ -3,7 +3,7 @@ import { type Context, requireViewer } from '../graphql/context.js';
 import { graphqlError, payload } from '../graphql/errors.js';
 import { INSTANT_UUID, instantKey, keysetPage, SEQ } from '../graphql/pagination.js';
 import { historyVisible } from '../retention/retention.rules.js';
-import { loadedRetentionStatus } from '../retention/retention.service.js';
+import { groupStatus, loadedRetentionStatus } from '../retention/retention.service.js';
 import { getConversation, listConversationsOf, peerOf, sendMessage } from './messages.service.js';
 import type { ConversationRow, MessageRow } from './messages.tables.js';
 
@@ -48,6 +48,7 @@ export const messageResolvers: Resolvers = {
   Conversation: {
     peer: (c, _a, ctx) => (c.kind === 'DIRECT' ? { id: peerOf(c, requireViewer(ctx).userId) } : null),
     retention: async (c, _a, ctx) => {
+      if (c.kind === 'GROUP') return groupStatus(c, await ctx.loaders.storedMessages.load(c.id));
       const r = await loadedRetentionStatus(ctx.deps, ctx.loaders, c.id);
       if (!r.ok) throw graphqlError(r.error.code, r.error.message);
       return r.value;
@@ -57,5 +58,7 @@ export const messageResolvers: Resolvers = {
   Message: {
     sender: (m) => ({ id: m.senderId }),
     starred: () => false,
+    attachment: (m, _a, ctx) => ctx.loaders.attachment.load(m.id),
+    payment: (m, _a, ctx) => ctx.loaders.payment.load(m.id),
   },
 };

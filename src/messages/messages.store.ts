@@ -1,24 +1,45 @@
 import { and, asc, count, desc, eq, lt, lte, or, sql } from 'drizzle-orm';
 import { contactEntries } from '../contacts/contacts.tables.js';
 import { type Db, rows } from '../db/client.js';
+import { groupMembers } from '../groups/groups.tables.js';
 import { type ConversationRow, conversations, type MessageRow, messages } from './messages.tables.js';
 
 const ordered = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
 
 /**
- * R1/R4: a party sees a direct conversation only while it holds an entry about the peer. Blocking
- * a stranger creates the pair's (empty) conversation for the blocker's contact; shown to the
- * stranger, it would tell them they were blocked (R1: a blocked request must look sent).
+ * Who sees a conversation. DIRECT (R1/R4): a party, only while it holds an entry about the peer —
+ * blocking a stranger creates the pair's (empty) conversation for the blocker's contact; shown to
+ * the stranger, it would tell them they were blocked (R1: a blocked request must look sent).
+ * GROUP: a current member of its group (one who left or was removed sees it no more, T2/N3).
  */
 const partyOf = (userId: string) =>
-  and(
-    or(eq(conversations.userLow, userId), eq(conversations.userHigh, userId)),
-    sql`(${conversations.kind} <> 'DIRECT' OR EXISTS (
-      SELECT 1 FROM ${contactEntries}
-      WHERE ${contactEntries.ownerId} = ${userId}
-        AND ${contactEntries.peerId} = CASE WHEN ${conversations.userLow} = ${userId}
-                                            THEN ${conversations.userHigh} ELSE ${conversations.userLow} END))`,
-  );
+  sql`((${conversations.kind} = 'DIRECT'
+        AND (${conversations.userLow} = ${userId} OR ${conversations.userHigh} = ${userId})
+        AND EXISTS (
+          SELECT 1 FROM ${contactEntries}
+          WHERE ${contactEntries.ownerId} = ${userId}
+            AND ${contactEntries.peerId} = CASE WHEN ${conversations.userLow} = ${userId}
+                                                THEN ${conversations.userHigh} ELSE ${conversations.userLow} END))
+      OR (${conversations.kind} = 'GROUP' AND EXISTS (
+          SELECT 1 FROM ${groupMembers}
+          WHERE ${groupMembers.groupId} = ${conversations.groupId} AND ${groupMembers.userId} = ${userId})))`;
+
+/** Creates a group's one GROUP conversation (in the transaction that creates the group). */
+export async function createGroupConversation(db: Db, groupId: string, now: Date): Promise<ConversationRow> {
+  const [row] = await db.insert(conversations).values({ kind: 'GROUP', groupId, createdAt: now }).returning();
+  return row!;
+}
+
+/** The conversations of these groups, in one statement. */
+export async function findGroupConversations(
+  db: Db,
+  groupIds: readonly string[],
+): Promise<ConversationRow[]> {
+  return db
+    .select()
+    .from(conversations)
+    .where(sql`${conversations.groupId} = ANY(${sql.param([...groupIds])})`);
+}
 
 /** The pair's direct conversation, locked for the rest of the transaction; undefined if none yet. */
 export async function findDirectForUpdate(
@@ -172,19 +193,45 @@ export async function countMessages(db: Db, conversationId: string): Promise<num
   return r?.n ?? 0;
 }
 
+/** Stored messages per conversation, for many conversations in one statement (absent: none). */
+export async function countMessagesOf(
+  db: Db,
+  conversationIds: readonly string[],
+): Promise<{ conversationId: string; n: number }[]> {
+  return db
+    .select({ conversationId: messages.conversationId, n: count() })
+    .from(messages)
+    .where(sql`${messages.conversationId} = ANY(${sql.param([...conversationIds])})`)
+    .groupBy(messages.conversationId);
+}
+
 export async function findMessage(db: Db, id: string): Promise<MessageRow | undefined> {
   const [row] = await db.select().from(messages).where(eq(messages.id, id));
   return row;
 }
 
-/** Physically deletes a conversation's messages ("purged" means deleted rows). Returns how many. */
-export async function deleteMessages(db: Db, conversationId: string): Promise<number> {
-  const [r] = await rows<{ n: number }>(
+/**
+ * Physically deletes a conversation's messages ("purged" means deleted rows) and, with them, their
+ * files (`files.message_id … ON DELETE CASCADE`); their payments stay in the ledger, their
+ * `message_id` set null. One statement: answers how many messages, and how many files went with
+ * exactly those messages (counted in the statement's own snapshot, taken before the delete).
+ */
+export async function purgeMessages(
+  db: Db,
+  conversationId: string,
+): Promise<{ messages: number; files: number }> {
+  const [r] = await rows<{ messages: number; files: number }>(
     db,
-    sql`WITH gone AS (DELETE FROM messages WHERE conversation_id = ${conversationId} RETURNING 1)
-        SELECT count(*)::int AS n FROM gone`,
+    sql`WITH gone AS (DELETE FROM messages WHERE conversation_id = ${conversationId} RETURNING id)
+        SELECT (SELECT count(*)::int FROM gone) AS messages,
+               (SELECT count(*)::int FROM files WHERE message_id IN (SELECT id FROM gone)) AS files`,
   );
-  return r?.n ?? 0;
+  return { messages: r?.messages ?? 0, files: r?.files ?? 0 };
+}
+
+/** `purgeMessages`, answering how many messages were deleted. */
+export async function deleteMessages(db: Db, conversationId: string): Promise<number> {
+  return (await purgeMessages(db, conversationId)).messages;
 }
 
 /**

@@ -1,12 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, index, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { groups } from '../groups/groups.tables.js';
 import { users } from '../users/users.tables.js';
 
 export const conversationKind = pgEnum('conversation_kind', ['DIRECT', 'GROUP']);
 
 /**
  * Conversations. A pair has one DIRECT conversation for life (`userLow < userHigh`): purges empty
- * it, re-adding reuses it.
+ * it, re-adding reuses it. A group has one GROUP conversation (`groupId`), read by its members.
  */
 export const conversations = pgTable(
   'conversations',
@@ -15,6 +16,8 @@ export const conversations = pgTable(
     kind: conversationKind('kind').notNull(),
     userLow: text('user_low').references(() => users.id, { onDelete: 'cascade' }),
     userHigh: text('user_high').references(() => users.id, { onDelete: 'cascade' }),
+    /** A GROUP conversation's group (one conversation per group); null for DIRECT. */
+    groupId: uuid('group_id').references(() => groups.id, { onDelete: 'cascade' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
     /** R3: when the pair became MUTUALLY_DELETED; cleared when it is restored. */
     mutualSince: timestamp('mutual_since', { withTimezone: true, mode: 'date' }),
@@ -27,6 +30,7 @@ export const conversations = pgTable(
   },
   (t) => [
     uniqueIndex('conversations_pair_idx').on(t.userLow, t.userHigh),
+    uniqueIndex('conversations_group_idx').on(t.groupId),
     index('conversations_purge_due_idx').on(t.purgeAt).where(sql`${t.purgeAt} is not null`),
   ],
 );

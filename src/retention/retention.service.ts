@@ -3,7 +3,14 @@ import { retentionOf } from '../contacts/contacts.rules.js';
 import { factsOf, toEntry } from '../contacts/contacts.store.js';
 import type { Loaders } from '../graphql/context.js';
 import { pruneIdempotencyKeys } from '../idempotency/idempotency.js';
-import { deleteMessages, lockDueConversations, updateRetention } from '../messages/messages.store.js';
+import {
+  countMessages,
+  findConversationOf,
+  lockDueConversations,
+  purgeMessages,
+  updateRetention,
+} from '../messages/messages.store.js';
+import type { ConversationRow } from '../messages/messages.tables.js';
 import { pruneNotices, publish } from '../notices/notices.outbox.js';
 import { pruneRateLimits } from '../ratelimits/ratelimits.js';
 import type { Deps } from '../shared/deps.js';
@@ -13,8 +20,8 @@ import { historyVisible, type RetentionView } from './retention.rules.js';
 import { loadRetentionFacts, type RetentionFacts } from './retention.store.js';
 
 /**
- * T4: the viewer's retention status of a direct conversation they are a party of (one query).
- * A malformed id → BAD_USER_INPUT; one the viewer is no party of → NOT_FOUND.
+ * T4: the viewer's retention status of a conversation they are a party of (a direct one in one
+ * query). A malformed id → BAD_USER_INPUT; one the viewer is no party of → NOT_FOUND.
  */
 export async function retentionStatus(
   deps: Deps,
@@ -23,7 +30,29 @@ export async function retentionStatus(
 ): Promise<Result<RetentionView>> {
   const malformed = malformedId('uuid', conversationId, ['conversationId']);
   if (malformed) return malformed;
-  return statusOf(await loadRetentionFacts(deps.db, conversationId, viewer.userId), deps.clock.now());
+  const facts = await loadRetentionFacts(deps.db, conversationId, viewer.userId);
+  if (!facts) {
+    const c = await findConversationOf(deps.db, conversationId, viewer.userId);
+    if (c?.kind === 'GROUP') return ok(groupStatus(c, await countMessages(deps.db, c.id)));
+  }
+  return statusOf(facts, deps.clock.now());
+}
+
+/**
+ * T4 for a group's conversation, as a current member sees it: ACTIVE under T1 (a group's history
+ * changes only by dissolution and per-user retention, which later rules add).
+ */
+export function groupStatus(c: ConversationRow, storedMessages: number): RetentionView {
+  return {
+    conversationId: c.id,
+    state: 'ACTIVE',
+    purgeAt: null,
+    purgedAt: null,
+    restorable: false,
+    restorableUntil: null,
+    reason: 'T1',
+    visibleMessages: storedMessages,
+  };
 }
 
 /**
@@ -74,12 +103,13 @@ export async function runSweep(deps: Deps): Promise<SweepCounts> {
   const started = process.hrtime.bigint();
   const now = deps.clock.now();
   let purgedMessages = 0;
+  let purgedFiles = 0;
   let purgedConversations = 0;
   for (;;) {
     const n = await deps.db.transaction(async (tx) => {
       const due = await lockDueConversations(tx, now, SWEEP_BATCH);
       for (const c of due) {
-        const gone = await deleteMessages(tx, c.id);
+        const { messages: gone, files } = await purgeMessages(tx, c.id);
         await updateRetention(tx, c.id, {
           mutualSince: c.mutualSince,
           purgeAt: null,
@@ -98,6 +128,7 @@ export async function runSweep(deps: Deps): Promise<SweepCounts> {
           now,
         );
         purgedMessages += gone;
+        purgedFiles += files;
       }
       return due.length;
     });
@@ -110,7 +141,7 @@ export async function runSweep(deps: Deps): Promise<SweepCounts> {
   const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
   const counts = {
     purgedMessages,
-    purgedFiles: 0,
+    purgedFiles,
     purgedConversations,
     prunedNotices,
     prunedRateLimits,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentPg } from '../../bench/instrument.js';
 import { type Page, RETENTION, type Retention } from '../support/client.js';
 import { openTestEnv, type TestEnv } from '../support/fixture.js';
+import { groupClient } from '../support/groups.js';
 
 const FRIENDS = 50;
 const MAX_PAGE_STATEMENTS = 6; // contacts + conversations + retention facts + users, and slack
@@ -182,4 +183,48 @@ describe('batching answers what the one-conversation query answers', () => {
     expect(r.removed.contact.conversation.retention.state).toBe('ONE_WAY_DELETED');
     expect(r.restored.contact.conversation.retention.state).toBe('ACTIVE'); // R2: re-adding restores at once
   });
+});
+
+describe('groups: a page costs a fixed number of statements too', () => {
+  const grouper = 'dl-grouper';
+  const GROUP_PAGES = {
+    groups: `query($first: Int) { groups(first: $first) { edges { node {
+      id name owner { id name } viewerRole memberCount pendingTransfer { id }
+      conversation { id retention { state visibleMessages } } } } } }`,
+    conversations: `query($first: Int) { conversations(first: $first) { edges { node {
+      id kind group { id name } retention { state visibleMessages } } } } }`,
+  };
+
+  beforeAll(async () => {
+    const groups = groupClient(env.api);
+    for (let i = 0; i < FRIENDS; i++) {
+      const g = await groups.make(grouper, [friend(i)]);
+      if (i % 2 === 0) await groups.transfer(grouper, g.id, friend(i));
+      await env.api.say(friend(i), g.conversation.id, `hello ${i}`);
+    }
+  });
+
+  it.each(Object.keys(GROUP_PAGES) as (keyof typeof GROUP_PAGES)[])(
+    '%s(first: 50) of group rows sends as many statements as a page of 10',
+    async (field) => {
+      const run = (first: number) =>
+        statementsOf(
+          async () =>
+            (
+              await env.api.gql<Record<string, Page<{ retention?: Retention }>>>(
+                grouper,
+                GROUP_PAGES[field],
+                {
+                  first,
+                },
+              )
+            )[field]!,
+        );
+      const ten = await run(10);
+      const fifty = await run(50);
+      expect(fifty.value.edges).toHaveLength(FRIENDS);
+      expect(fifty.statements.length, fifty.statements.join('\n')).toBe(ten.statements.length);
+      expect(fifty.statements.length, fifty.statements.join('\n')).toBeLessThanOrEqual(8);
+    },
+  );
 });

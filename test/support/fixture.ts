@@ -8,6 +8,8 @@ import { ManualClock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { type Api, apiClient } from './client.js';
 import { createTestDatabase, type Driver, type TestDatabase } from './db.js';
+import { type GroupApi, groupClient } from './groups.js';
+import { type RichClient, richClient } from './rich-messages.js';
 import { startTestApp, type TestApp } from './server.js';
 
 /** Where every test clock starts unless told otherwise. */
@@ -19,6 +21,10 @@ export interface TestEnv extends AsyncDisposable {
   server: TestApp;
   clock: ManualClock;
   api: Api;
+  /** The group operations over the same client. */
+  groups: GroupApi;
+  /** Messages with attachments and payments, downloads and the ledger. */
+  rich: RichClient;
   /** Stops the app (closing its clients) and drops the database. */
   close(): Promise<void>;
 }
@@ -34,7 +40,17 @@ export async function openTestEnv(
       await server.stop();
       await db.drop();
     };
-    return { db, server, clock, api: apiClient(server, db), close, [Symbol.asyncDispose]: close };
+    const api = apiClient(server, db);
+    const env: Omit<TestEnv, 'rich'> = {
+      db,
+      server,
+      clock,
+      api,
+      groups: groupClient(api),
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+    return Object.assign(env, { rich: richClient(env) });
   } catch (err) {
     await db.drop();
     throw err;

@@ -1,0 +1,65 @@
+// GET /files/:id — an attachment's bytes, for a viewer who may read its message now.
+import type { Request, RequestHandler, Response } from 'express';
+import type { GraphQLError } from 'graphql';
+import { authenticate } from '../auth.js';
+import { systemClock } from '../clock.js';
+import { findMessageFor } from '../messages/messages.service.js';
+import type { Deps } from '../shared/deps.js';
+import type { FileStore } from './files.store.js';
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `filename*` of RFC 6266 / RFC 8187: UTF-8, percent-encoded (attr-char only). */
+export function contentDisposition(name: string): string {
+  // encodeURIComponent throws on a lone surrogate; the database stores one as U+FFFD anyway.
+  const wellFormed = name.replace(LONE_SURROGATE, '\uFFFD');
+  const encoded = encodeURIComponent(wellFormed).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename*=UTF-8''${encoded}`;
+}
+
+const answer = (res: Response, status: number, code: string, message: string) =>
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+
+/**
+ * The download route. The bearer token is checked as `/graphql` checks it (401 without a valid
+ * one, counted against the address's anonymous limit: 429 over it). Then 404 — the same for a
+ * file that does not exist and one the viewer may not read — unless the viewer may read the
+ * message now (`findMessageFor`: a party of the DIRECT conversation who sees its history, or a
+ * current member of the group); else 200 with the bytes, never rendered by a browser.
+ */
+export function downloadFile(
+  deps: Deps,
+  store: FileStore,
+  limitAnonymous: (address: string | undefined) => Promise<GraphQLError | undefined>,
+): RequestHandler {
+  return async (req: Request, res: Response) => {
+    res.setHeader('Cache-Control', 'private, no-cache');
+    const header = req.headers.authorization;
+    const auth = header ? await authenticate(header, deps.config.jwtSecret, systemClock.now()) : undefined;
+    if (!auth?.ok) {
+      const limited = await limitAnonymous(req.ip);
+      if (limited) {
+        const wait = Number(limited.extensions.retryAfterSeconds);
+        res.setHeader('Retry-After', String(wait));
+        return answer(res, 429, 'RATE_LIMITED', limited.message);
+      }
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return answer(res, 401, 'UNAUTHENTICATED', auth ? auth.reason : 'A valid bearer token is required.');
+    }
+    const id = String(req.params.id);
+    const file = await store.get(deps.db, id);
+    const readable =
+      file && (await findMessageFor(deps.db, auth.viewer.userId, file.messageId, deps.clock.now()));
+    if (!file || !readable) return answer(res, 404, 'NOT_FOUND', 'No such file.');
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Disposition', contentDisposition(file.name));
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+    res.setHeader('ETag', `"${file.sha256}"`);
+    // 304 when the client's If-None-Match names this ETag (only after the access check above).
+    res.status(200).send(file.bytes);
+  };
+}

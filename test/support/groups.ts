@@ -1,0 +1,158 @@
+// The group operations of the API, one method per mutation or query, for the group tests. Every
+// call goes over HTTP as a real client's would.
+import type { Api, UserError } from './client.js';
+
+export const GROUP =
+  'id name kind owner { id } guardian { id } viewerRole memberCount dissolutionProtection createdAt conversation { id kind }';
+export const TRANSFER = 'id groupId from { id } to { id } status createdAt settledAt';
+const ERRORS = 'userErrors { code message field }';
+
+export interface Group {
+  id: string;
+  name: string;
+  kind: string;
+  owner: { id: string };
+  guardian: { id: string } | null;
+  viewerRole: string;
+  memberCount: number;
+  dissolutionProtection: boolean;
+  createdAt: string;
+  conversation: { id: string; kind: string };
+}
+export interface Transfer {
+  id: string;
+  groupId: string;
+  from: { id: string };
+  to: { id: string };
+  status: string;
+  createdAt: string;
+  settledAt: string | null;
+}
+export interface Member {
+  user: { id: string };
+  role: string;
+  joinedAt: string;
+}
+/** Any mutation payload: its result fields and `userErrors`. */
+export type Payload<T> = T & { userErrors: UserError[] };
+
+export function groupClient(api: Api) {
+  const mutate = async <T>(who: string, name: string, inputType: string, fields: string, input: object) =>
+    (
+      await api.gql<Record<string, Payload<T>>>(
+        who,
+        `mutation($input: ${inputType}!) { ${name}(input: $input) { ${fields} ${ERRORS} } }`,
+        { input },
+      )
+    )[name]!;
+
+  const g = {
+    create: (
+      who: string,
+      input: { name: string; kind?: string; memberIds?: string[]; guardianId?: string },
+    ) =>
+      mutate<{ group: Group | null }>(who, 'createGroup', 'CreateGroupInput', `group { ${GROUP} }`, {
+        kind: 'STANDARD',
+        memberIds: [],
+        ...input,
+      }),
+    /** Creates a group (users made known first) and fails on a refusal; returns it. */
+    async make(owner: string, members: string[], kind = 'STANDARD', guardianId?: string): Promise<Group> {
+      for (const u of [owner, ...members, ...(guardianId ? [guardianId] : [])]) await api.token(u);
+      const r = await g.create(owner, {
+        name: `g-${owner}`,
+        kind,
+        memberIds: members,
+        ...(guardianId ? { guardianId } : {}),
+      });
+      if (!r.group) throw new Error(`createGroup refused: ${JSON.stringify(r.userErrors)}`);
+      return r.group;
+    },
+    invite: (who: string, groupId: string, userIds: string[]) =>
+      mutate<{ group: Group | null }>(who, 'inviteToGroup', 'InviteToGroupInput', `group { ${GROUP} }`, {
+        groupId,
+        userIds,
+      }),
+    remove: (who: string, groupId: string, userId: string) =>
+      mutate<{ group: Group | null }>(who, 'removeFromGroup', 'RemoveFromGroupInput', `group { ${GROUP} }`, {
+        groupId,
+        userId,
+      }),
+    leave: (who: string, groupId: string) =>
+      mutate<{ groupId: string | null }>(who, 'leaveGroup', 'LeaveGroupInput', 'groupId', { groupId }),
+    setRole: (who: string, groupId: string, userId: string, role: 'ADMIN' | 'MEMBER') =>
+      mutate<{ member: Member | null }>(
+        who,
+        'setMemberRole',
+        'SetMemberRoleInput',
+        'member { user { id } role joinedAt }',
+        { groupId, userId, role },
+      ),
+    transfer: (who: string, groupId: string, toUserId: string) =>
+      mutate<{ transfer: Transfer | null }>(
+        who,
+        'transferOwnership',
+        'TransferOwnershipInput',
+        `transfer { ${TRANSFER} }`,
+        {
+          groupId,
+          toUserId,
+        },
+      ),
+    respond: (who: string, transferId: string, accept: boolean) =>
+      mutate<{ group: Group | null; transfer: Transfer | null }>(
+        who,
+        'respondToOwnershipTransfer',
+        'RespondToOwnershipTransferInput',
+        `group { ${GROUP} } transfer { ${TRANSFER} }`,
+        { transferId, accept },
+      ),
+    cancel: (who: string, transferId: string) =>
+      mutate<{ transfer: Transfer | null }>(
+        who,
+        'cancelOwnershipTransfer',
+        'CancelOwnershipTransferInput',
+        `transfer { ${TRANSFER} }`,
+        { transferId },
+      ),
+    protect: (who: string, groupId: string, enabled: boolean) =>
+      mutate<{ group: Group | null }>(
+        who,
+        'setDissolutionProtection',
+        'SetDissolutionProtectionInput',
+        `group { ${GROUP} }`,
+        { groupId, enabled },
+      ),
+    async get(who: string, id: string): Promise<Group | null> {
+      return (
+        await api.gql<{ group: Group | null }>(who, `query($id: ID!) { group(id: $id) { ${GROUP} } }`, { id })
+      ).group;
+    },
+    async members(who: string, id: string): Promise<Member[]> {
+      const r = await api.gql<{ group: { members: { edges: { node: Member }[] } } | null }>(
+        who,
+        'query($id: ID!) { group(id: $id) { members(first: 100) { edges { node { user { id } role joinedAt } } } } }',
+        { id },
+      );
+      return r.group?.members.edges.map((e) => e.node) ?? [];
+    },
+    async list(who: string): Promise<string[]> {
+      const r = await api.gql<{ groups: { edges: { node: { id: string } }[] } }>(
+        who,
+        '{ groups(first: 100) { edges { node { id } } } }',
+      );
+      return r.groups.edges.map((e) => e.node.id);
+    },
+    async common(who: string, userId: string): Promise<string[]> {
+      const r = await api.gql<{ commonGroups: { edges: { node: { id: string } }[] } }>(
+        who,
+        'query($u: ID!) { commonGroups(userId: $u, first: 100) { edges { node { id } } } }',
+        { u: userId },
+      );
+      return r.commonGroups.edges.map((e) => e.node.id);
+    },
+  };
+  return g;
+}
+
+export type GroupApi = ReturnType<typeof groupClient>;

@@ -38,7 +38,9 @@ export type AdvanceClockPayload = {
 
 /** The roles `setMemberRole` can give. */
 export type AssignableGroupRole =
+  /** Removes members. */
   | 'ADMIN'
+  /** Reads, sends, invites, leaves. */
   | 'MEMBER';
 
 /** A file sent with a message. Its bytes are downloaded from `url`. */
@@ -88,14 +90,18 @@ export type BlockContactPayload = {
   userErrors: Array<UserError>;
 };
 
+/** What cancelOwnershipTransfer takes. */
 export type CancelOwnershipTransferInput = {
   /** A transfer id (a UUID); one the viewer is no party of is `NOT_FOUND`. */
   transferId: Scalars['ID']['input'];
 };
 
+/** What cancelOwnershipTransfer answers. */
 export type CancelOwnershipTransferPayload = {
   __typename?: 'CancelOwnershipTransferPayload';
+  /** The transfer as it is now (null when refused). */
   transfer?: Maybe<OwnershipTransfer>;
+  /** Why nothing changed (empty on success). */
   userErrors: Array<UserError>;
 };
 
@@ -205,9 +211,11 @@ export type ConversationPurged = Notice & {
   reason: Scalars['String']['output'];
 };
 
+/** What createGroup takes. */
 export type CreateGroupInput = {
   /** EDUCATION only, and required there: an existing user who is not a member (G9); else `BAD_USER_INPUT` (or `NOT_FOUND` for an unknown user). */
   guardianId?: InputMaybe<Scalars['ID']['input']>;
+  /** What the group is for (G9, G10 depend on it). */
   kind: GroupKind;
   /** Existing users (else `NOT_FOUND` on this field); duplicates and the viewer are ignored. At most 1,999. */
   memberIds: Array<Scalars['ID']['input']>;
@@ -215,9 +223,12 @@ export type CreateGroupInput = {
   name: Scalars['String']['input'];
 };
 
+/** What createGroup answers. */
 export type CreateGroupPayload = {
   __typename?: 'CreateGroupPayload';
+  /** The group as it is now (null when refused). */
   group?: Maybe<Group>;
+  /** Why nothing changed (empty on success). */
   userErrors: Array<UserError>;
 };
 
@@ -368,12 +379,15 @@ export type Group = {
   __typename?: 'Group';
   /** The group's one conversation, read and written by its current members. */
   conversation: Conversation;
+  /** When it was created (server clock). */
   createdAt: Scalars['DateTime']['output'];
   /** G4: while true (ENTERPRISE only), dissolution is refused with `GROUP_PROTECTED`. */
   dissolutionProtection: Scalars['Boolean']['output'];
   /** G9: the guardian of an EDUCATION group (null for other kinds). */
   guardian?: Maybe<User>;
+  /** Opaque id. */
   id: Scalars['ID']['output'];
+  /** What the group is for (G9, G10 depend on it). */
   kind: GroupKind;
   /** Current members, owner included. */
   memberCount: Scalars['Int']['output'];
@@ -396,30 +410,43 @@ export type GroupMembersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A page of groups (Relay). */
 export type GroupConnection = {
   __typename?: 'GroupConnection';
+  /** The items of this page. */
   edges: Array<GroupEdge>;
+  /** Whether more items follow, and the cursor to read them. */
   pageInfo: PageInfo;
 };
 
+/** One group of a page. */
 export type GroupEdge = {
   __typename?: 'GroupEdge';
+  /** Pass as `after` to read on after this item. */
   cursor: Scalars['String']['output'];
+  /** The item. */
   node: Group;
 };
 
 /** What a group is for; EDUCATION groups have a guardian (G9), FINANCIAL ones are scrubbed when kept (G10). */
 export type GroupKind =
+  /** A school group; has a guardian (G9). */
   | 'EDUCATION'
+  /** A company group; may have dissolution protection (G4). */
   | 'ENTERPRISE'
+  /** A group whose kept history is scrubbed (G10). */
   | 'FINANCIAL'
+  /** An ordinary group. */
   | 'STANDARD';
 
 /** A current member of a group. */
 export type GroupMember = {
   __typename?: 'GroupMember';
+  /** When the user joined. */
   joinedAt: Scalars['DateTime']['output'];
+  /** The role in the group (G1). */
   role: GroupRole;
+  /** The member. */
   user: User;
 };
 
@@ -437,35 +464,50 @@ export type GroupMemberChange =
 /** A group's membership changed. Sent to its members after the change (and once to whoever left or was removed). */
 export type GroupMemberChanged = Notice & {
   __typename?: 'GroupMemberChanged';
+  /** When the change was committed (server clock). */
   at: Scalars['DateTime']['output'];
   /** Who made the change. */
   byUserId: Scalars['ID']['output'];
+  /** What changed. */
   change: GroupMemberChange;
+  /** Pass as `after` to read on after this item. */
   cursor: Scalars['String']['output'];
+  /** The group. */
   groupId: Scalars['ID']['output'];
   /** The role given (JOINED, ROLE_CHANGED); null for LEFT and REMOVED. */
   role?: Maybe<GroupRole>;
+  /** Whom it concerns. */
   userIds: Array<Scalars['ID']['output']>;
 };
 
+/** A page of members (Relay). */
 export type GroupMemberConnection = {
   __typename?: 'GroupMemberConnection';
+  /** The items of this page. */
   edges: Array<GroupMemberEdge>;
+  /** Whether more items follow, and the cursor to read them. */
   pageInfo: PageInfo;
 };
 
+/** One member of a page. */
 export type GroupMemberEdge = {
   __typename?: 'GroupMemberEdge';
+  /** Pass as `after` to read on after this item. */
   cursor: Scalars['String']['output'];
+  /** The item. */
   node: GroupMember;
 };
 
 /** G1: exactly one OWNER per group; admins remove members; members invite and leave. */
 export type GroupRole =
+  /** Removes members. */
   | 'ADMIN'
+  /** Reads, sends, invites, leaves. */
   | 'MEMBER'
+  /** Exactly one per group: dissolves, transfers, appoints admins. */
   | 'OWNER';
 
+/** What inviteToGroup takes. */
 export type InviteToGroupInput = {
   /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
   groupId: Scalars['ID']['input'];
@@ -473,9 +515,12 @@ export type InviteToGroupInput = {
   userIds: Array<Scalars['ID']['input']>;
 };
 
+/** What inviteToGroup answers. */
 export type InviteToGroupPayload = {
   __typename?: 'InviteToGroupPayload';
+  /** The group as it is now (null when refused). */
   group?: Maybe<Group>;
+  /** Why nothing changed (empty on success). */
   userErrors: Array<UserError>;
 };
 
@@ -491,15 +536,18 @@ export type Jwk = {
   y: Scalars['String']['output'];
 };
 
+/** What leaveGroup takes. */
 export type LeaveGroupInput = {
   /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
   groupId: Scalars['ID']['input'];
 };
 
+/** What leaveGroup answers. */
 export type LeaveGroupPayload = {
   __typename?: 'LeaveGroupPayload';
   /** The group left (the viewer can no longer read it). */
   groupId?: Maybe<Scalars['ID']['output']>;
+  /** Why nothing changed (empty on success). */
   userErrors: Array<UserError>;
 };
 
@@ -746,25 +794,38 @@ export type NoticeEdge = {
 /** G2: an offer of a group's ownership from its owner to a member. */
 export type OwnershipTransfer = {
   __typename?: 'OwnershipTransfer';
+  /** When it was created (server clock). */
   createdAt: Scalars['DateTime']['output'];
+  /** The owner who offered it. */
   from: User;
+  /** The group. */
   groupId: Scalars['ID']['output'];
+  /** Opaque id. */
   id: Scalars['ID']['output'];
   /** When it stopped being PENDING. */
   settledAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Where it stands. */
   status: TransferStatus;
+  /** The member it was offered to. */
   to: User;
 };
 
 /** G2: a transfer was offered, accepted, declined, cancelled or lapsed. Sent to its two parties. */
 export type OwnershipTransferChanged = Notice & {
   __typename?: 'OwnershipTransferChanged';
+  /** When the change was committed (server clock). */
   at: Scalars['DateTime']['output'];
+  /** Pass as `after` to read on after this item. */
   cursor: Scalars['String']['output'];
+  /** The owner who offered it. */
   fromUserId: Scalars['ID']['output'];
+  /** The group. */
   groupId: Scalars['ID']['output'];
+  /** Where it stands. */
   status: TransferStatus;
+  /** The member it was offered to. */
   toUserId: Scalars['ID']['output'];
+  /** The transfer. */
   transferId: Scalars['ID']['output'];
 };
 
@@ -957,6 +1018,7 @@ export type QueryRetentionStatusArgs = {
   conversationId: Scalars['ID']['input'];
 };
 
+/** What removeFromGroup takes. */
 export type RemoveFromGroupInput = {
   /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
   groupId: Scalars['ID']['input'];
@@ -964,9 +1026,12 @@ export type RemoveFromGroupInput = {
   userId: Scalars['ID']['input'];
 };
 
+/** What removeFromGroup answers. */
 export type RemoveFromGroupPayload = {
   __typename?: 'RemoveFromGroupPayload';
+  /** The group as it is now (null when refused). */
   group?: Maybe<Group>;
+  /** Why nothing changed (empty on success). */
   userErrors: Array<UserError>;
 };
 
@@ -1010,16 +1075,22 @@ export type RespondToFriendRequestPayload = {
   userErrors: Array<UserError>;
 };
 
+/** What respondToOwnershipTransfer takes. */
 export type RespondToOwnershipTransferInput = {
+  /** true accepts, false declines. */
   accept: Scalars['Boolean']['input'];
   /** A transfer id (a UUID); one the viewer is no party of is `NOT_FOUND`. */
   transferId: Scalars['ID']['input'];
 };
 
+/** What respondToOwnershipTransfer answers. */
 export type RespondToOwnershipTransferPayload = {
   __typename?: 'RespondToOwnershipTransferPayload';
+  /** The group as it is now (null when refused). */
   group?: Maybe<Group>;
+  /** The transfer as it is now (null when refused). */
   transfer?: Maybe<OwnershipTransfer>;
+  /** Why nothing changed (empty on success). */
   userErrors: Array<UserError>;
 };
 
@@ -1118,29 +1189,39 @@ export type SendMessagePayload = {
   userErrors: Array<UserError>;
 };
 
+/** What setDissolutionProtection takes. */
 export type SetDissolutionProtectionInput = {
+  /** true turns protection on. */
   enabled: Scalars['Boolean']['input'];
   /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
   groupId: Scalars['ID']['input'];
 };
 
+/** What setDissolutionProtection answers. */
 export type SetDissolutionProtectionPayload = {
   __typename?: 'SetDissolutionProtectionPayload';
+  /** The group as it is now (null when refused). */
   group?: Maybe<Group>;
+  /** Why nothing changed (empty on success). */
   userErrors: Array<UserError>;
 };
 
+/** What setMemberRole takes. */
 export type SetMemberRoleInput = {
   /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
   groupId: Scalars['ID']['input'];
+  /** The role in the group (G1). */
   role: AssignableGroupRole;
   /** A current member other than the owner (else `NOT_FOUND`, or `FORBIDDEN` for the owner). */
   userId: Scalars['ID']['input'];
 };
 
+/** What setMemberRole answers. */
 export type SetMemberRolePayload = {
   __typename?: 'SetMemberRolePayload';
+  /** The member as it is now (null when refused). */
   member?: Maybe<GroupMember>;
+  /** Why nothing changed (empty on success). */
   userErrors: Array<UserError>;
 };
 
@@ -1180,6 +1261,7 @@ export type SweepRun = {
   purgedMessages: Scalars['Int']['output'];
 };
 
+/** What transferOwnership takes. */
 export type TransferOwnershipInput = {
   /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
   groupId: Scalars['ID']['input'];
@@ -1187,9 +1269,12 @@ export type TransferOwnershipInput = {
   toUserId: Scalars['ID']['input'];
 };
 
+/** What transferOwnership answers. */
 export type TransferOwnershipPayload = {
   __typename?: 'TransferOwnershipPayload';
+  /** The transfer as it is now (null when refused). */
   transfer?: Maybe<OwnershipTransfer>;
+  /** Why nothing changed (empty on success). */
   userErrors: Array<UserError>;
 };
 

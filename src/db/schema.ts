@@ -1,4 +1,5 @@
 // drizzle-kit's entry: every area's tables.
+export * from '../audit/audit.tables.js';
 export * from '../contacts/contacts.tables.js';
 export * from '../files/files.tables.js';
 export * from '../groups/groups.tables.js';

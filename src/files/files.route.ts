@@ -3,6 +3,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { GraphQLError } from 'graphql';
 import { authenticate } from '../auth.js';
 import { systemClock } from '../clock.js';
+import { filesGoneIn } from '../groups/dissolution.store.js';
 import { findMessageFor } from '../messages/messages.service.js';
 import type { Deps } from '../shared/deps.js';
 import type { FileStore } from './files.store.js';
@@ -28,7 +29,8 @@ const answer = (res: Response, status: number, code: string, message: string) =>
  * one, counted against the address's anonymous limit: 429 over it). Then 404 — the same for a
  * file that does not exist and one the viewer may not read — unless the viewer may read the
  * message now (`findMessageFor`: a party of the DIRECT conversation who sees its history, or a
- * current member of the group); else 200 with the bytes, never rendered by a browser.
+ * current member of the group) and the file still exists at `now` (G3); else 200 with the bytes,
+ * never rendered by a browser.
  */
 export function downloadFile(
   deps: Deps,
@@ -51,9 +53,11 @@ export function downloadFile(
     }
     const id = String(req.params.id);
     const file = await store.get(deps.db, id);
-    const readable =
-      file && (await findMessageFor(deps.db, auth.viewer.userId, file.messageId, deps.clock.now()));
-    if (!file || !readable) return answer(res, 404, 'NOT_FOUND', 'No such file.');
+    const now = deps.clock.now();
+    const readable = file && (await findMessageFor(deps.db, auth.viewer.userId, file.messageId, now));
+    // G3: a dissolved group's files are gone at `undoUntil`, before the sweeper deletes the rows.
+    const gone = readable && (await filesGoneIn(deps.db, readable.conversationId, now));
+    if (!file || !readable || gone) return answer(res, 404, 'NOT_FOUND', 'No such file.');
     res.setHeader('Content-Type', 'application/octet-stream');
     res.setHeader('Content-Disposition', contentDisposition(file.name));
     res.setHeader('X-Content-Type-Options', 'nosniff');

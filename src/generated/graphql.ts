@@ -5,9 +5,11 @@ import type { ContactView } from '../contacts/contacts.service.js';
 import type { FriendRequestRow } from '../contacts/contacts.tables.js';
 import type { ConversationRow, MessageRow } from '../messages/messages.tables.js';
 import type { RetentionView } from '../retention/retention.rules.js';
-import type { GroupRow, GroupMemberRow, TransferRow } from '../groups/groups.tables.js';
+import type { GroupRow, GroupMemberRow, TransferRow, DissolutionRow } from '../groups/groups.tables.js';
 import type { FileMeta } from '../files/files.store.js';
 import type { PaymentRow } from '../payments/payments.tables.js';
+import type { AuditEntryRow } from '../audit/audit.tables.js';
+import type { DissolutionPreviewView } from '../groups/dissolution.service.js';
 import type { Context } from '../graphql/context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -76,6 +78,84 @@ export type AttachmentInput = {
   name: Scalars['String']['input'];
 };
 
+/** Where a chain breaks first. */
+export type AuditBreak = {
+  __typename?: 'AuditBreak';
+  /**
+   * `CODE: explanation`. Codes: `MISSING_ENTRY` (no entry with this seq), `SEQ_OUT_OF_ORDER` (a seq
+   * repeats or goes back), `PREV_HASH_MISMATCH` (does not link to the previous hash),
+   * `HASH_MISMATCH` (a field was changed), `SUBJECT_MISMATCH` (an entry of another chain),
+   * `TRUNCATED` (the head counts more entries than the chain has), `HEAD_MISMATCH` (entries past the
+   * head, or the head's hash is not the last entry's).
+   */
+  reason: Scalars['String']['output'];
+  /** The entry that fails, or the seq where an entry is missing (past the end: a truncation). */
+  seq: Scalars['Int']['output'];
+  /** The chain. */
+  subjectId: Scalars['ID']['output'];
+};
+
+/**
+ * One step in a subject's audit chain (G11). Its `hash` is the SHA-256 (lowercase hex) of the UTF-8
+ * bytes of the RFC 8785 canonical JSON of the object
+ * `{ subjectId, subjectKind, seq, kind, actorId, data, at, prevHash }`, with `data` parsed from its
+ * JSON text and the other fields as served here. `data` holds only strings, integers, booleans,
+ * null, arrays and objects, so RFC 8785 is the same as `JSON.stringify` with object keys sorted (by
+ * UTF-16 code units) at every level.
+ */
+export type AuditEntry = {
+  __typename?: 'AuditEntry';
+  /** The user who acted; null for the system (the sweeper). */
+  actorId?: Maybe<Scalars['ID']['output']>;
+  /** When it happened (server clock), as hashed: `Date.toISOString()`, milliseconds, UTC. */
+  at: Scalars['DateTime']['output'];
+  /** The step's facts as canonical JSON text (RFC 8785) of an object. */
+  data: Scalars['String']['output'];
+  /** SHA-256 (hex) of this entry's canonical JSON, as the type's description says. */
+  hash: Scalars['String']['output'];
+  /** What happened, e.g. `DISSOLUTION_REQUESTED`, `DISSOLUTION_SCHEDULED`, `DISSOLUTION_EFFECTIVE`. */
+  kind: Scalars['String']['output'];
+  /** The `hash` of entry `seq - 1`; 64 zeros for entry 1. */
+  prevHash: Scalars['String']['output'];
+  /** Position in the chain: 1, 2, 3… without gaps. */
+  seq: Scalars['Int']['output'];
+  /** The subject whose chain this is (a group id for `GROUP`). */
+  subjectId: Scalars['ID']['output'];
+  /** What the subject is: `GROUP` (dissolution steps); `LEGAL_HOLD` later. */
+  subjectKind: Scalars['String']['output'];
+};
+
+/** A page of audit entries (Relay), oldest first. */
+export type AuditEntryConnection = {
+  __typename?: 'AuditEntryConnection';
+  /** The items of this page. */
+  edges: Array<AuditEntryEdge>;
+  /** Whether more items follow, and the cursor to read them. */
+  pageInfo: PageInfo;
+};
+
+/** One audit entry of a page. */
+export type AuditEntryEdge = {
+  __typename?: 'AuditEntryEdge';
+  /** Pass as `after` to read on after this item. */
+  cursor: Scalars['String']['output'];
+  /** The item. */
+  node: AuditEntry;
+};
+
+/** What `verifyAuditChain` found. */
+export type AuditVerification = {
+  __typename?: 'AuditVerification';
+  /** Chains checked (up to and including the first broken one). */
+  chains: Scalars['Int']['output'];
+  /** Entries checked in those chains. */
+  entries: Scalars['Int']['output'];
+  /** The first broken link, or null. */
+  firstBroken?: Maybe<AuditBreak>;
+  /** True when no break was found in any chain checked. */
+  ok: Scalars['Boolean']['output'];
+};
+
 export type BlockContactInput = {
   /** R4: also purge the pair's messages now, for good. */
   deleteHistory?: InputMaybe<Scalars['Boolean']['input']>;
@@ -87,6 +167,23 @@ export type BlockContactPayload = {
   __typename?: 'BlockContactPayload';
   contact?: Maybe<Contact>;
   retention?: Maybe<RetentionStatus>;
+  userErrors: Array<UserError>;
+};
+
+/** What cancelDissolution takes. */
+export type CancelDissolutionInput = {
+  /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
+  groupId: Scalars['ID']['input'];
+};
+
+/** What cancelDissolution answers. */
+export type CancelDissolutionPayload = {
+  __typename?: 'CancelDissolutionPayload';
+  /** The cancelled dissolution (null when refused). */
+  dissolution?: Maybe<Dissolution>;
+  /** The group as it is now (null when refused). */
+  group?: Maybe<Group>;
+  /** Why nothing changed (empty on success). */
   userErrors: Array<UserError>;
 };
 
@@ -273,6 +370,94 @@ export type DeletionPreview = {
   stateBefore?: Maybe<ContactState>;
 };
 
+/** A group's dissolution (G3–G6). */
+export type Dissolution = {
+  __typename?: 'Dissolution';
+  /** When the group is (or was) dissolved: at once, or 72 hours after the request (G5). */
+  effectiveAt: Scalars['DateTime']['output'];
+  /** When it was cancelled or restored; null otherwise. */
+  endedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** When it became final (= `undoUntil`); null before, and for a cancelled or restored one. */
+  finalizedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The group (its members keep seeing it, read-only, once dissolved). */
+  group: Group;
+  /** Opaque id. */
+  id: Scalars['ID']['output'];
+  /** Whether the members at dissolution keep reading the history after it is final. */
+  keepHistory: Scalars['Boolean']['output'];
+  /** Members when it was asked for (more than 500: SCHEDULED, G5). */
+  memberCount: Scalars['Int']['output'];
+  /** G3: payment records are shown in the group until then (72 hours after `effectiveAt`). */
+  paymentsVisibleUntil: Scalars['DateTime']['output'];
+  /** When it was asked for. */
+  requestedAt: Scalars['DateTime']['output'];
+  /** The owner who asked. */
+  requestedBy: User;
+  /** Where it stands now. */
+  status: DissolutionStatus;
+  /** G6: the end of the undo window, 48 hours after `effectiveAt`; it becomes FINALIZED then. */
+  undoUntil: Scalars['DateTime']['output'];
+};
+
+/** What `dissolveGroup` would do now, and when (nothing is changed by asking). */
+export type DissolutionPreview = {
+  __typename?: 'DissolutionPreview';
+  /** When it would take effect. */
+  effectiveAt: Scalars['DateTime']['output'];
+  /** How many files would be deleted at `undoUntil`. */
+  filesToDelete: Scalars['Int']['output'];
+  /** The group. */
+  groupId: Scalars['ID']['output'];
+  /** As asked. */
+  keepHistory: Scalars['Boolean']['output'];
+  /** Members now. */
+  memberCount: Scalars['Int']['output'];
+  /** How many messages would be purged (0 with kept history). */
+  messagesToPurge: Scalars['Int']['output'];
+  /** How many payment records would leave the group (they stay in the ledgers). */
+  paymentsLeaving: Scalars['Int']['output'];
+  /** Until when payment records would stay visible in the group. */
+  paymentsVisibleUntil: Scalars['DateTime']['output'];
+  /** When the messages would be purged: `undoUntil` without kept history, else null. */
+  purgeAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Every refusal `dissolveGroup` would answer now (FORBIDDEN, GROUP_DISSOLVED, GROUP_PROTECTED); empty: it would go ahead. */
+  refusals: Array<UserError>;
+  /** SCHEDULED for more than 500 members (G5), else EFFECTIVE. */
+  status: DissolutionStatus;
+  /** The end of the undo window it would open (G6). */
+  undoUntil: Scalars['DateTime']['output'];
+};
+
+/** Where a dissolution stands; computed from its stored instants, so it is right before the sweeper runs. */
+export type DissolutionStatus =
+  /** G5: cancelled before it took effect; the group carries on. */
+  | 'CANCELLED'
+  /** G3: the group is read-only; the owner can restore it until `undoUntil` (G6). */
+  | 'EFFECTIVE'
+  /** G3: final: files deleted, messages purged unless history was kept. */
+  | 'FINALIZED'
+  /** G6: undone within the window; the group is exactly as it was. */
+  | 'RESTORED'
+  /** G5: announced; takes effect at `effectiveAt` unless cancelled. */
+  | 'SCHEDULED';
+
+/** What dissolveGroup takes. */
+export type DissolveGroupInput = {
+  /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
+  groupId: Scalars['ID']['input'];
+  /** true: the members at dissolution keep reading the history (under their own retention); false: it is purged when the undo window ends. */
+  keepHistory: Scalars['Boolean']['input'];
+};
+
+/** What dissolveGroup answers. */
+export type DissolveGroupPayload = {
+  __typename?: 'DissolveGroupPayload';
+  /** The dissolution (null when refused). */
+  dissolution?: Maybe<Dissolution>;
+  /** Why nothing changed (empty on success). */
+  userErrors: Array<UserError>;
+};
+
 /**
  * Every code a client can receive, in `userErrors` or in a top-level error's `extensions.code`.
  * Closed: codes are added, never renamed.
@@ -381,6 +566,8 @@ export type Group = {
   conversation: Conversation;
   /** When it was created (server clock). */
   createdAt: Scalars['DateTime']['output'];
+  /** The group's latest dissolution (in force, cancelled or restored); null if it was never dissolved. */
+  dissolution?: Maybe<Dissolution>;
   /** G4: while true (ENTERPRISE only), dissolution is refused with `GROUP_PROTECTED`. */
   dissolutionProtection: Scalars['Boolean']['output'];
   /** G9: the guardian of an EDUCATION group (null for other kinds). */
@@ -417,6 +604,29 @@ export type GroupConnection = {
   edges: Array<GroupEdge>;
   /** Whether more items follow, and the cursor to read them. */
   pageInfo: PageInfo;
+};
+
+/** G3–G6: a dissolution of a group the viewer is a member of was scheduled, cancelled, took effect, was restored or became final. Sent to every member at the moment it happens (also when the sweeper makes it happen). */
+export type GroupDissolutionChanged = Notice & {
+  __typename?: 'GroupDissolutionChanged';
+  /** When the change was committed (server clock). */
+  at: Scalars['DateTime']['output'];
+  /** The owner who made the change; null when its instant came (the sweeper made it). */
+  byOwnerId?: Maybe<Scalars['ID']['output']>;
+  /** Pass as `after` to read on after this item. */
+  cursor: Scalars['String']['output'];
+  /** The dissolution. */
+  dissolutionId: Scalars['ID']['output'];
+  /** When the group is (or was) dissolved. */
+  effectiveAt: Scalars['DateTime']['output'];
+  /** The group. */
+  groupId: Scalars['ID']['output'];
+  /** Whether the history is kept. */
+  keepHistory: Scalars['Boolean']['output'];
+  /** What it is now. */
+  status: DissolutionStatus;
+  /** The end of the undo window. */
+  undoUntil: Scalars['DateTime']['output'];
 };
 
 /** One group of a page. */
@@ -616,6 +826,8 @@ export type Mutation = {
    * transaction, for both parties, and cannot be restored.
    */
   blockContact: BlockContactPayload;
+  /** G5, owner only: cancels a SCHEDULED dissolution before it takes effect (`WINDOW_CLOSED` after). */
+  cancelDissolution: CancelDissolutionPayload;
   /** G2, the owner who offered it: withdraws a pending transfer. */
   cancelOwnershipTransfer: CancelOwnershipTransferPayload;
   /**
@@ -631,6 +843,18 @@ export type Mutation = {
    * re-added. `NOT_FRIENDS` when the viewer has no friendship with `userId`.
    */
   deleteContact: DeleteContactPayload;
+  /**
+   * G3, owner only: dissolves the group. Refused with `GROUP_PROTECTED` while protection is on (G4)
+   * and `GROUP_DISSOLVED` if it is dissolved or being dissolved already. Up to 500 members it takes
+   * effect at once; above (G5) it is SCHEDULED and takes effect 72 hours later (`cancelDissolution`
+   * until then). From then on the group is read-only (`GROUP_DISSOLVED` for sends, invitations,
+   * removals, leaving, roles, transfers, protection) and the owner can restore it exactly for 48 hours
+   * (G6). When that window ends it is FINALIZED: files are deleted, and messages purged unless
+   * `keepHistory`; payment records leave the group 72 hours after it took effect (each payer's and
+   * payee's ledger keeps them). Every member gets `GroupDissolutionChanged` at each step, and each step
+   * is appended to the group's audit chain (G11, `auditTrail`).
+   */
+  dissolveGroup: DissolveGroupPayload;
   /**
    * G1, any member: the users join at once as MEMBERs (those already in are left as they are) and
    * every member is told (`GroupMemberChanged`, JOINED). `NOT_FOUND` on `input.userIds` for an
@@ -654,6 +878,12 @@ export type Mutation = {
   respondToFriendRequest: RespondToFriendRequestPayload;
   /** G2, the transfer's target: accepting makes them OWNER and the old owner MEMBER, in one step; declining changes nothing else. */
   respondToOwnershipTransfer: RespondToOwnershipTransferPayload;
+  /**
+   * G6, owner only: undoes a dissolution within 48 hours of it taking effect — members, roles,
+   * history, files, payments, protection and a pending transfer are exactly as they were, because
+   * nothing is touched before the window ends. After it: `WINDOW_CLOSED`.
+   */
+  restoreGroup: RestoreGroupPayload;
   /** T5, operator only: purges everything due now (R3 buffers past `purgeAt`, notices older than 7 days, expired rate-limit counters and idempotency keys) and reports counts. */
   runRetentionSweep: RunRetentionSweepPayload;
   /**
@@ -697,6 +927,11 @@ export type MutationBlockContactArgs = {
 };
 
 
+export type MutationCancelDissolutionArgs = {
+  input: CancelDissolutionInput;
+};
+
+
 export type MutationCancelOwnershipTransferArgs = {
   input: CancelOwnershipTransferInput;
 };
@@ -709,6 +944,11 @@ export type MutationCreateGroupArgs = {
 
 export type MutationDeleteContactArgs = {
   input: DeleteContactInput;
+};
+
+
+export type MutationDissolveGroupArgs = {
+  input: DissolveGroupInput;
 };
 
 
@@ -739,6 +979,11 @@ export type MutationRespondToFriendRequestArgs = {
 
 export type MutationRespondToOwnershipTransferArgs = {
   input: RespondToOwnershipTransferInput;
+};
+
+
+export type MutationRestoreGroupArgs = {
+  input: RestoreGroupInput;
 };
 
 
@@ -891,6 +1136,20 @@ export type PaymentInput = {
 export type Query = {
   __typename?: 'Query';
   /**
+   * G11: the chain's current head, signed with the server's proof key (`deletionProofKey`). Keep it:
+   * later, a trail whose entry `length` has another hash was rewritten, and a trail shorter than
+   * `length` was truncated. `NOT_FOUND` as for `auditTrail`.
+   */
+  auditHead: SignedAuditHead;
+  /**
+   * G11: the audit chain of a subject (a group's id), oldest entry first, with everything needed to
+   * recompute each hash (see `AuditEntry.hash`). For operators, any chain; for a user, the chain of a
+   * group they are a member of — a dissolved group keeps its members, so the members at dissolution
+   * keep reading it. `NOT_FOUND` alike for a subject without a chain and for one the viewer may not
+   * read.
+   */
+  auditTrail: AuditEntryConnection;
+  /**
    * R7: groups the viewer and `userId` are both members of now, newest first. The same answer
    * whatever the pair's state — friends, deleted one way or both, blocked either way — so it never
    * tells the viewer that the peer deleted or blocked them.
@@ -912,6 +1171,13 @@ export type Query = {
   deletionPreview: DeletionPreview;
   /** R5: the public key (JWK, ES256) that verifies `requestDeletionProof` statements offline. Needs no token. */
   deletionProofKey: Jwk;
+  /**
+   * G3–G6: what `dissolveGroup` would do if the viewer asked now — when it takes effect (at once, or
+   * 72 hours later for more than 500 members), until when it can be undone, when the messages would be
+   * purged (without kept history), what would be deleted or leave the group, and every refusal that
+   * would apply. Changes nothing. Any member may ask (a non-member gets `NOT_FOUND`).
+   */
+  dissolutionPreview: DissolutionPreview;
   /** R1: pending friend requests to (INCOMING) or from (OUTGOING) the viewer, newest first. A request to someone who blocks its sender shows PENDING to the sender and never appears for the recipient. */
   friendRequests: FriendRequestConnection;
   /** A group the viewer is a member of now (null otherwise: a non-member or former member learns nothing of it). */
@@ -939,6 +1205,27 @@ export type Query = {
   payments: PaymentConnection;
   /** T4: the viewer's retention status of a conversation the viewer is a party of (`NOT_FOUND` otherwise). */
   retentionStatus: RetentionStatus;
+  /**
+   * G11: recomputes every hash and link of the subject's chain and compares its end with the stored
+   * head, reporting the first broken link. Without `subjectId`, every chain the viewer may read (an
+   * operator: all; a user: those of the groups they are a member of), stopping at the first break. A
+   * subject without a chain, or one the viewer may not read, verifies as nothing (`ok`, `chains` 0).
+   * A rewrite of a whole tail together with the head cannot be seen here: compare with a saved
+   * `auditHead` for that.
+   */
+  verifyAuditChain: AuditVerification;
+};
+
+
+export type QueryAuditHeadArgs = {
+  subjectId: Scalars['ID']['input'];
+};
+
+
+export type QueryAuditTrailArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  subjectId: Scalars['ID']['input'];
 };
 
 
@@ -974,6 +1261,12 @@ export type QueryConversationsArgs = {
 export type QueryDeletionPreviewArgs = {
   action: ContactAction;
   userId: Scalars['ID']['input'];
+};
+
+
+export type QueryDissolutionPreviewArgs = {
+  groupId: Scalars['ID']['input'];
+  keepHistory: Scalars['Boolean']['input'];
 };
 
 
@@ -1016,6 +1309,11 @@ export type QueryPaymentsArgs = {
 
 export type QueryRetentionStatusArgs = {
   conversationId: Scalars['ID']['input'];
+};
+
+
+export type QueryVerifyAuditChainArgs = {
+  subjectId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 /** What removeFromGroup takes. */
@@ -1090,6 +1388,23 @@ export type RespondToOwnershipTransferPayload = {
   group?: Maybe<Group>;
   /** The transfer as it is now (null when refused). */
   transfer?: Maybe<OwnershipTransfer>;
+  /** Why nothing changed (empty on success). */
+  userErrors: Array<UserError>;
+};
+
+/** What restoreGroup takes. */
+export type RestoreGroupInput = {
+  /** A group id (a UUID); one the viewer is not a member of is `NOT_FOUND`. */
+  groupId: Scalars['ID']['input'];
+};
+
+/** What restoreGroup answers. */
+export type RestoreGroupPayload = {
+  __typename?: 'RestoreGroupPayload';
+  /** The restored dissolution (null when refused). */
+  dissolution?: Maybe<Dissolution>;
+  /** The group as it is now (null when refused). */
+  group?: Maybe<Group>;
   /** Why nothing changed (empty on success). */
   userErrors: Array<UserError>;
 };
@@ -1225,6 +1540,23 @@ export type SetMemberRolePayload = {
   userErrors: Array<UserError>;
 };
 
+/** A chain's head, signed: what a verifier keeps to prove later rewrites or truncations. */
+export type SignedAuditHead = {
+  __typename?: 'SignedAuditHead';
+  /** The `hash` of entry `length`. */
+  headHash: Scalars['String']['output'];
+  /**
+   * Compact JWS (ES256, `kid` of `deletionProofKey`). Payload: `iss` "ties", `typ`
+   * "ties-audit-head", `sub` (the subject id), `subjectKind`, `length`, `headHash`, `iat`. Trust the
+   * payload, not the fields beside it.
+   */
+  jws: Scalars['String']['output'];
+  /** Entries in the chain now: the seq of the last one. */
+  length: Scalars['Int']['output'];
+  /** The chain. */
+  subjectId: Scalars['ID']['output'];
+};
+
 export type Subscription = {
   __typename?: 'Subscription';
   /**
@@ -1245,19 +1577,25 @@ export type SubscriptionNoticesArgs = {
 /** T5: what one retention sweep did. */
 export type SweepRun = {
   __typename?: 'SweepRun';
+  /** Scheduled dissolutions that took effect (G5). */
+  dissolutionsEffective: Scalars['Int']['output'];
+  /** Dissolutions whose 48-hour undo window ended and became final (G3, G6). */
+  dissolutionsFinalized: Scalars['Int']['output'];
   /** How long the run took, in milliseconds. */
   durationMs: Scalars['Int']['output'];
+  /** Payment records that left their dissolved group 72 hours after it took effect (G3); the ledgers keep them. */
+  paymentsDetached: Scalars['Int']['output'];
   /** `sendMessage` idempotency keys older than 24 hours that were deleted. */
   prunedIdempotencyKeys: Scalars['Int']['output'];
   /** Notices older than the 7-day replay window (N1) that were deleted. */
   prunedNotices: Scalars['Int']['output'];
   /** Rate-limit counters whose window ended over an hour ago that were deleted. */
   prunedRateLimits: Scalars['Int']['output'];
-  /** Conversations whose history was purged in this run. */
+  /** Direct conversations whose history was purged in this run (R3). */
   purgedConversations: Scalars['Int']['output'];
-  /** Attachments deleted with those messages (`Message.attachment`). */
+  /** Attachments deleted with those messages, and the files of finalized dissolutions (G3). */
   purgedFiles: Scalars['Int']['output'];
-  /** Messages deleted because their conversation's R3 buffer ran out. */
+  /** Messages deleted: direct conversations whose R3 buffer ran out, and finalized dissolutions without kept history (G3). */
   purgedMessages: Scalars['Int']['output'];
 };
 
@@ -1401,6 +1739,7 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | ( ConversationPurged )
     | ( FriendRequestAccepted )
     | ( Omit<FriendRequestReceived, 'request'> & { request?: Maybe<_RefType['FriendRequest']> } )
+    | ( GroupDissolutionChanged )
     | ( GroupMemberChanged )
     | ( Omit<MessageReceived, 'message'> & { message?: Maybe<_RefType['Message']> } )
     | ( OwnershipTransferChanged )
@@ -1414,9 +1753,16 @@ export type ResolversTypes = {
   AssignableGroupRole: AssignableGroupRole;
   Attachment: ResolverTypeWrapper<FileMeta>;
   AttachmentInput: AttachmentInput;
+  AuditBreak: ResolverTypeWrapper<AuditBreak>;
+  AuditEntry: ResolverTypeWrapper<AuditEntryRow>;
+  AuditEntryConnection: ResolverTypeWrapper<Omit<AuditEntryConnection, 'edges'> & { edges: Array<ResolversTypes['AuditEntryEdge']> }>;
+  AuditEntryEdge: ResolverTypeWrapper<Omit<AuditEntryEdge, 'node'> & { node: ResolversTypes['AuditEntry'] }>;
+  AuditVerification: ResolverTypeWrapper<AuditVerification>;
   BlockContactInput: BlockContactInput;
   BlockContactPayload: ResolverTypeWrapper<Omit<BlockContactPayload, 'contact' | 'retention'> & { contact?: Maybe<ResolversTypes['Contact']>, retention?: Maybe<ResolversTypes['RetentionStatus']> }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CancelDissolutionInput: CancelDissolutionInput;
+  CancelDissolutionPayload: ResolverTypeWrapper<Omit<CancelDissolutionPayload, 'dissolution' | 'group'> & { dissolution?: Maybe<ResolversTypes['Dissolution']>, group?: Maybe<ResolversTypes['Group']> }>;
   CancelOwnershipTransferInput: CancelOwnershipTransferInput;
   CancelOwnershipTransferPayload: ResolverTypeWrapper<Omit<CancelOwnershipTransferPayload, 'transfer'> & { transfer?: Maybe<ResolversTypes['OwnershipTransfer']> }>;
   Contact: ResolverTypeWrapper<ContactView>;
@@ -1438,6 +1784,11 @@ export type ResolversTypes = {
   DeleteContactPayload: ResolverTypeWrapper<Omit<DeleteContactPayload, 'contact' | 'retention'> & { contact?: Maybe<ResolversTypes['Contact']>, retention?: Maybe<ResolversTypes['RetentionStatus']> }>;
   DeletionNotice: DeletionNotice;
   DeletionPreview: ResolverTypeWrapper<DeletionPreview>;
+  Dissolution: ResolverTypeWrapper<DissolutionRow>;
+  DissolutionPreview: ResolverTypeWrapper<DissolutionPreviewView>;
+  DissolutionStatus: DissolutionStatus;
+  DissolveGroupInput: DissolveGroupInput;
+  DissolveGroupPayload: ResolverTypeWrapper<Omit<DissolveGroupPayload, 'dissolution'> & { dissolution?: Maybe<ResolversTypes['Dissolution']> }>;
   ErrorCode: ErrorCode;
   FriendRequest: ResolverTypeWrapper<FriendRequestRow>;
   FriendRequestAccepted: ResolverTypeWrapper<FriendRequestAccepted>;
@@ -1446,6 +1797,7 @@ export type ResolversTypes = {
   FriendRequestReceived: ResolverTypeWrapper<Omit<FriendRequestReceived, 'request'> & { request?: Maybe<ResolversTypes['FriendRequest']> }>;
   Group: ResolverTypeWrapper<GroupRow>;
   GroupConnection: ResolverTypeWrapper<Omit<GroupConnection, 'edges'> & { edges: Array<ResolversTypes['GroupEdge']> }>;
+  GroupDissolutionChanged: ResolverTypeWrapper<GroupDissolutionChanged>;
   GroupEdge: ResolverTypeWrapper<Omit<GroupEdge, 'node'> & { node: ResolversTypes['Group'] }>;
   GroupKind: GroupKind;
   GroupMember: ResolverTypeWrapper<GroupMemberRow>;
@@ -1488,6 +1840,8 @@ export type ResolversTypes = {
   RespondToFriendRequestPayload: ResolverTypeWrapper<Omit<RespondToFriendRequestPayload, 'contact' | 'request'> & { contact?: Maybe<ResolversTypes['Contact']>, request?: Maybe<ResolversTypes['FriendRequest']> }>;
   RespondToOwnershipTransferInput: RespondToOwnershipTransferInput;
   RespondToOwnershipTransferPayload: ResolverTypeWrapper<Omit<RespondToOwnershipTransferPayload, 'group' | 'transfer'> & { group?: Maybe<ResolversTypes['Group']>, transfer?: Maybe<ResolversTypes['OwnershipTransfer']> }>;
+  RestoreGroupInput: RestoreGroupInput;
+  RestoreGroupPayload: ResolverTypeWrapper<Omit<RestoreGroupPayload, 'dissolution' | 'group'> & { dissolution?: Maybe<ResolversTypes['Dissolution']>, group?: Maybe<ResolversTypes['Group']> }>;
   RetentionPeriod: RetentionPeriod;
   RetentionState: RetentionState;
   RetentionStatus: ResolverTypeWrapper<RetentionView>;
@@ -1500,6 +1854,7 @@ export type ResolversTypes = {
   SetDissolutionProtectionPayload: ResolverTypeWrapper<Omit<SetDissolutionProtectionPayload, 'group'> & { group?: Maybe<ResolversTypes['Group']> }>;
   SetMemberRoleInput: SetMemberRoleInput;
   SetMemberRolePayload: ResolverTypeWrapper<Omit<SetMemberRolePayload, 'member'> & { member?: Maybe<ResolversTypes['GroupMember']> }>;
+  SignedAuditHead: ResolverTypeWrapper<SignedAuditHead>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SweepRun: ResolverTypeWrapper<SweepRun>;
@@ -1518,9 +1873,16 @@ export type ResolversParentTypes = {
   AdvanceClockPayload: AdvanceClockPayload;
   Attachment: FileMeta;
   AttachmentInput: AttachmentInput;
+  AuditBreak: AuditBreak;
+  AuditEntry: AuditEntryRow;
+  AuditEntryConnection: Omit<AuditEntryConnection, 'edges'> & { edges: Array<ResolversParentTypes['AuditEntryEdge']> };
+  AuditEntryEdge: Omit<AuditEntryEdge, 'node'> & { node: ResolversParentTypes['AuditEntry'] };
+  AuditVerification: AuditVerification;
   BlockContactInput: BlockContactInput;
   BlockContactPayload: Omit<BlockContactPayload, 'contact' | 'retention'> & { contact?: Maybe<ResolversParentTypes['Contact']>, retention?: Maybe<ResolversParentTypes['RetentionStatus']> };
   Boolean: Scalars['Boolean']['output'];
+  CancelDissolutionInput: CancelDissolutionInput;
+  CancelDissolutionPayload: Omit<CancelDissolutionPayload, 'dissolution' | 'group'> & { dissolution?: Maybe<ResolversParentTypes['Dissolution']>, group?: Maybe<ResolversParentTypes['Group']> };
   CancelOwnershipTransferInput: CancelOwnershipTransferInput;
   CancelOwnershipTransferPayload: Omit<CancelOwnershipTransferPayload, 'transfer'> & { transfer?: Maybe<ResolversParentTypes['OwnershipTransfer']> };
   Contact: ContactView;
@@ -1538,6 +1900,10 @@ export type ResolversParentTypes = {
   DeleteContactInput: DeleteContactInput;
   DeleteContactPayload: Omit<DeleteContactPayload, 'contact' | 'retention'> & { contact?: Maybe<ResolversParentTypes['Contact']>, retention?: Maybe<ResolversParentTypes['RetentionStatus']> };
   DeletionPreview: DeletionPreview;
+  Dissolution: DissolutionRow;
+  DissolutionPreview: DissolutionPreviewView;
+  DissolveGroupInput: DissolveGroupInput;
+  DissolveGroupPayload: Omit<DissolveGroupPayload, 'dissolution'> & { dissolution?: Maybe<ResolversParentTypes['Dissolution']> };
   FriendRequest: FriendRequestRow;
   FriendRequestAccepted: FriendRequestAccepted;
   FriendRequestConnection: Omit<FriendRequestConnection, 'edges'> & { edges: Array<ResolversParentTypes['FriendRequestEdge']> };
@@ -1545,6 +1911,7 @@ export type ResolversParentTypes = {
   FriendRequestReceived: Omit<FriendRequestReceived, 'request'> & { request?: Maybe<ResolversParentTypes['FriendRequest']> };
   Group: GroupRow;
   GroupConnection: Omit<GroupConnection, 'edges'> & { edges: Array<ResolversParentTypes['GroupEdge']> };
+  GroupDissolutionChanged: GroupDissolutionChanged;
   GroupEdge: Omit<GroupEdge, 'node'> & { node: ResolversParentTypes['Group'] };
   GroupMember: GroupMemberRow;
   GroupMemberChanged: GroupMemberChanged;
@@ -1582,6 +1949,8 @@ export type ResolversParentTypes = {
   RespondToFriendRequestPayload: Omit<RespondToFriendRequestPayload, 'contact' | 'request'> & { contact?: Maybe<ResolversParentTypes['Contact']>, request?: Maybe<ResolversParentTypes['FriendRequest']> };
   RespondToOwnershipTransferInput: RespondToOwnershipTransferInput;
   RespondToOwnershipTransferPayload: Omit<RespondToOwnershipTransferPayload, 'group' | 'transfer'> & { group?: Maybe<ResolversParentTypes['Group']>, transfer?: Maybe<ResolversParentTypes['OwnershipTransfer']> };
+  RestoreGroupInput: RestoreGroupInput;
+  RestoreGroupPayload: Omit<RestoreGroupPayload, 'dissolution' | 'group'> & { dissolution?: Maybe<ResolversParentTypes['Dissolution']>, group?: Maybe<ResolversParentTypes['Group']> };
   RetentionStatus: RetentionView;
   RunRetentionSweepPayload: RunRetentionSweepPayload;
   SendFriendRequestInput: SendFriendRequestInput;
@@ -1592,6 +1961,7 @@ export type ResolversParentTypes = {
   SetDissolutionProtectionPayload: Omit<SetDissolutionProtectionPayload, 'group'> & { group?: Maybe<ResolversParentTypes['Group']> };
   SetMemberRoleInput: SetMemberRoleInput;
   SetMemberRolePayload: Omit<SetMemberRolePayload, 'member'> & { member?: Maybe<ResolversParentTypes['GroupMember']> };
+  SignedAuditHead: SignedAuditHead;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   SweepRun: SweepRun;
@@ -1616,9 +1986,50 @@ export type AttachmentResolvers<ContextType = Context, ParentType extends Resolv
   url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type AuditBreakResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditBreak'] = ResolversParentTypes['AuditBreak']> = {
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type AuditEntryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = {
+  actorId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  data?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  hash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  prevHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  subjectKind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AuditEntryConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditEntryConnection'] = ResolversParentTypes['AuditEntryConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['AuditEntryEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type AuditEntryEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditEntryEdge'] = ResolversParentTypes['AuditEntryEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AuditEntry'], ParentType, ContextType>;
+};
+
+export type AuditVerificationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditVerification'] = ResolversParentTypes['AuditVerification']> = {
+  chains?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstBroken?: Resolver<Maybe<ResolversTypes['AuditBreak']>, ParentType, ContextType>;
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
 export type BlockContactPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BlockContactPayload'] = ResolversParentTypes['BlockContactPayload']> = {
   contact?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType>;
   retention?: Resolver<Maybe<ResolversTypes['RetentionStatus']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type CancelDissolutionPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CancelDissolutionPayload'] = ResolversParentTypes['CancelDissolutionPayload']> = {
+  dissolution?: Resolver<Maybe<ResolversTypes['Dissolution']>, ParentType, ContextType>;
+  group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -1716,6 +2127,41 @@ export type DeletionPreviewResolvers<ContextType = Context, ParentType extends R
   stateBefore?: Resolver<Maybe<ResolversTypes['ContactState']>, ParentType, ContextType>;
 };
 
+export type DissolutionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Dissolution'] = ResolversParentTypes['Dissolution']> = {
+  effectiveAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  endedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  finalizedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  group?: Resolver<ResolversTypes['Group'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  keepHistory?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  memberCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  paymentsVisibleUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  requestedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  requestedBy?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['DissolutionStatus'], ParentType, ContextType>;
+  undoUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type DissolutionPreviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DissolutionPreview'] = ResolversParentTypes['DissolutionPreview']> = {
+  effectiveAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  filesToDelete?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  groupId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  keepHistory?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  memberCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  messagesToPurge?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  paymentsLeaving?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  paymentsVisibleUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  purgeAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  refusals?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['DissolutionStatus'], ParentType, ContextType>;
+  undoUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type DissolveGroupPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DissolveGroupPayload'] = ResolversParentTypes['DissolveGroupPayload']> = {
+  dissolution?: Resolver<Maybe<ResolversTypes['Dissolution']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type FriendRequestResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FriendRequest'] = ResolversParentTypes['FriendRequest']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
@@ -1757,6 +2203,7 @@ export type FriendRequestReceivedResolvers<ContextType = Context, ParentType ext
 export type GroupResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Group'] = ResolversParentTypes['Group']> = {
   conversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  dissolution?: Resolver<Maybe<ResolversTypes['Dissolution']>, ParentType, ContextType>;
   dissolutionProtection?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   guardian?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1772,6 +2219,19 @@ export type GroupResolvers<ContextType = Context, ParentType extends ResolversPa
 export type GroupConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['GroupConnection'] = ResolversParentTypes['GroupConnection']> = {
   edges?: Resolver<Array<ResolversTypes['GroupEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type GroupDissolutionChangedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['GroupDissolutionChanged'] = ResolversParentTypes['GroupDissolutionChanged']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  byOwnerId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  dissolutionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  effectiveAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  groupId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  keepHistory?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['DissolutionStatus'], ParentType, ContextType>;
+  undoUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type GroupEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['GroupEdge'] = ResolversParentTypes['GroupEdge']> = {
@@ -1866,15 +2326,18 @@ export type MessageReceivedResolvers<ContextType = Context, ParentType extends R
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   advanceClock?: Resolver<ResolversTypes['AdvanceClockPayload'], ParentType, ContextType, RequireFields<MutationAdvanceClockArgs, 'input'>>;
   blockContact?: Resolver<ResolversTypes['BlockContactPayload'], ParentType, ContextType, RequireFields<MutationBlockContactArgs, 'input'>>;
+  cancelDissolution?: Resolver<ResolversTypes['CancelDissolutionPayload'], ParentType, ContextType, RequireFields<MutationCancelDissolutionArgs, 'input'>>;
   cancelOwnershipTransfer?: Resolver<ResolversTypes['CancelOwnershipTransferPayload'], ParentType, ContextType, RequireFields<MutationCancelOwnershipTransferArgs, 'input'>>;
   createGroup?: Resolver<ResolversTypes['CreateGroupPayload'], ParentType, ContextType, RequireFields<MutationCreateGroupArgs, 'input'>>;
   deleteContact?: Resolver<ResolversTypes['DeleteContactPayload'], ParentType, ContextType, RequireFields<MutationDeleteContactArgs, 'input'>>;
+  dissolveGroup?: Resolver<ResolversTypes['DissolveGroupPayload'], ParentType, ContextType, RequireFields<MutationDissolveGroupArgs, 'input'>>;
   inviteToGroup?: Resolver<ResolversTypes['InviteToGroupPayload'], ParentType, ContextType, RequireFields<MutationInviteToGroupArgs, 'input'>>;
   leaveGroup?: Resolver<ResolversTypes['LeaveGroupPayload'], ParentType, ContextType, RequireFields<MutationLeaveGroupArgs, 'input'>>;
   removeFromGroup?: Resolver<ResolversTypes['RemoveFromGroupPayload'], ParentType, ContextType, RequireFields<MutationRemoveFromGroupArgs, 'input'>>;
   requestDeletionProof?: Resolver<ResolversTypes['RequestDeletionProofPayload'], ParentType, ContextType, RequireFields<MutationRequestDeletionProofArgs, 'input'>>;
   respondToFriendRequest?: Resolver<ResolversTypes['RespondToFriendRequestPayload'], ParentType, ContextType, RequireFields<MutationRespondToFriendRequestArgs, 'input'>>;
   respondToOwnershipTransfer?: Resolver<ResolversTypes['RespondToOwnershipTransferPayload'], ParentType, ContextType, RequireFields<MutationRespondToOwnershipTransferArgs, 'input'>>;
+  restoreGroup?: Resolver<ResolversTypes['RestoreGroupPayload'], ParentType, ContextType, RequireFields<MutationRestoreGroupArgs, 'input'>>;
   runRetentionSweep?: Resolver<ResolversTypes['RunRetentionSweepPayload'], ParentType, ContextType>;
   sendFriendRequest?: Resolver<ResolversTypes['SendFriendRequestPayload'], ParentType, ContextType, RequireFields<MutationSendFriendRequestArgs, 'input'>>;
   sendMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
@@ -1885,7 +2348,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 };
 
 export type NoticeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Notice'] = ResolversParentTypes['Notice']> = {
-  __resolveType: TypeResolveFn<'ContactChanged' | 'ContactRemovedYou' | 'ConversationPurged' | 'FriendRequestAccepted' | 'FriendRequestReceived' | 'GroupMemberChanged' | 'MessageReceived' | 'OwnershipTransferChanged', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'ContactChanged' | 'ContactRemovedYou' | 'ConversationPurged' | 'FriendRequestAccepted' | 'FriendRequestReceived' | 'GroupDissolutionChanged' | 'GroupMemberChanged' | 'MessageReceived' | 'OwnershipTransferChanged', ParentType, ContextType>;
 };
 
 export type NoticeConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NoticeConnection'] = ResolversParentTypes['NoticeConnection']> = {
@@ -1946,6 +2409,8 @@ export type PaymentEdgeResolvers<ContextType = Context, ParentType extends Resol
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  auditHead?: Resolver<ResolversTypes['SignedAuditHead'], ParentType, ContextType, RequireFields<QueryAuditHeadArgs, 'subjectId'>>;
+  auditTrail?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<QueryAuditTrailArgs, 'subjectId'>>;
   commonGroups?: Resolver<ResolversTypes['GroupConnection'], ParentType, ContextType, RequireFields<QueryCommonGroupsArgs, 'userId'>>;
   contact?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType, RequireFields<QueryContactArgs, 'userId'>>;
   contacts?: Resolver<ResolversTypes['ContactConnection'], ParentType, ContextType, Partial<QueryContactsArgs>>;
@@ -1953,6 +2418,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   conversations?: Resolver<ResolversTypes['ConversationConnection'], ParentType, ContextType, Partial<QueryConversationsArgs>>;
   deletionPreview?: Resolver<ResolversTypes['DeletionPreview'], ParentType, ContextType, RequireFields<QueryDeletionPreviewArgs, 'action' | 'userId'>>;
   deletionProofKey?: Resolver<ResolversTypes['Jwk'], ParentType, ContextType>;
+  dissolutionPreview?: Resolver<ResolversTypes['DissolutionPreview'], ParentType, ContextType, RequireFields<QueryDissolutionPreviewArgs, 'groupId' | 'keepHistory'>>;
   friendRequests?: Resolver<ResolversTypes['FriendRequestConnection'], ParentType, ContextType, RequireFields<QueryFriendRequestsArgs, 'direction'>>;
   group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType, RequireFields<QueryGroupArgs, 'id'>>;
   groups?: Resolver<ResolversTypes['GroupConnection'], ParentType, ContextType, Partial<QueryGroupsArgs>>;
@@ -1962,6 +2428,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   now?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   payments?: Resolver<ResolversTypes['PaymentConnection'], ParentType, ContextType, Partial<QueryPaymentsArgs>>;
   retentionStatus?: Resolver<ResolversTypes['RetentionStatus'], ParentType, ContextType, RequireFields<QueryRetentionStatusArgs, 'conversationId'>>;
+  verifyAuditChain?: Resolver<ResolversTypes['AuditVerification'], ParentType, ContextType, Partial<QueryVerifyAuditChainArgs>>;
 };
 
 export type RemoveFromGroupPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RemoveFromGroupPayload'] = ResolversParentTypes['RemoveFromGroupPayload']> = {
@@ -1983,6 +2450,12 @@ export type RespondToFriendRequestPayloadResolvers<ContextType = Context, Parent
 export type RespondToOwnershipTransferPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RespondToOwnershipTransferPayload'] = ResolversParentTypes['RespondToOwnershipTransferPayload']> = {
   group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType>;
   transfer?: Resolver<Maybe<ResolversTypes['OwnershipTransfer']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RestoreGroupPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RestoreGroupPayload'] = ResolversParentTypes['RestoreGroupPayload']> = {
+  dissolution?: Resolver<Maybe<ResolversTypes['Dissolution']>, ParentType, ContextType>;
+  group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -2026,12 +2499,22 @@ export type SetMemberRolePayloadResolvers<ContextType = Context, ParentType exte
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type SignedAuditHeadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SignedAuditHead'] = ResolversParentTypes['SignedAuditHead']> = {
+  headHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  jws?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  length?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   notices?: SubscriptionResolver<ResolversTypes['Notice'], "notices", ParentType, ContextType, Partial<SubscriptionNoticesArgs>>;
 };
 
 export type SweepRunResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SweepRun'] = ResolversParentTypes['SweepRun']> = {
+  dissolutionsEffective?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  dissolutionsFinalized?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   durationMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  paymentsDetached?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   prunedIdempotencyKeys?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   prunedNotices?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   prunedRateLimits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2065,7 +2548,13 @@ export type UserErrorResolvers<ContextType = Context, ParentType extends Resolve
 export type Resolvers<ContextType = Context> = {
   AdvanceClockPayload?: AdvanceClockPayloadResolvers<ContextType>;
   Attachment?: AttachmentResolvers<ContextType>;
+  AuditBreak?: AuditBreakResolvers<ContextType>;
+  AuditEntry?: AuditEntryResolvers<ContextType>;
+  AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
+  AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
+  AuditVerification?: AuditVerificationResolvers<ContextType>;
   BlockContactPayload?: BlockContactPayloadResolvers<ContextType>;
+  CancelDissolutionPayload?: CancelDissolutionPayloadResolvers<ContextType>;
   CancelOwnershipTransferPayload?: CancelOwnershipTransferPayloadResolvers<ContextType>;
   Contact?: ContactResolvers<ContextType>;
   ContactChanged?: ContactChangedResolvers<ContextType>;
@@ -2080,6 +2569,9 @@ export type Resolvers<ContextType = Context> = {
   DateTime?: GraphQLScalarType;
   DeleteContactPayload?: DeleteContactPayloadResolvers<ContextType>;
   DeletionPreview?: DeletionPreviewResolvers<ContextType>;
+  Dissolution?: DissolutionResolvers<ContextType>;
+  DissolutionPreview?: DissolutionPreviewResolvers<ContextType>;
+  DissolveGroupPayload?: DissolveGroupPayloadResolvers<ContextType>;
   FriendRequest?: FriendRequestResolvers<ContextType>;
   FriendRequestAccepted?: FriendRequestAcceptedResolvers<ContextType>;
   FriendRequestConnection?: FriendRequestConnectionResolvers<ContextType>;
@@ -2087,6 +2579,7 @@ export type Resolvers<ContextType = Context> = {
   FriendRequestReceived?: FriendRequestReceivedResolvers<ContextType>;
   Group?: GroupResolvers<ContextType>;
   GroupConnection?: GroupConnectionResolvers<ContextType>;
+  GroupDissolutionChanged?: GroupDissolutionChangedResolvers<ContextType>;
   GroupEdge?: GroupEdgeResolvers<ContextType>;
   GroupMember?: GroupMemberResolvers<ContextType>;
   GroupMemberChanged?: GroupMemberChangedResolvers<ContextType>;
@@ -2115,12 +2608,14 @@ export type Resolvers<ContextType = Context> = {
   RequestDeletionProofPayload?: RequestDeletionProofPayloadResolvers<ContextType>;
   RespondToFriendRequestPayload?: RespondToFriendRequestPayloadResolvers<ContextType>;
   RespondToOwnershipTransferPayload?: RespondToOwnershipTransferPayloadResolvers<ContextType>;
+  RestoreGroupPayload?: RestoreGroupPayloadResolvers<ContextType>;
   RetentionStatus?: RetentionStatusResolvers<ContextType>;
   RunRetentionSweepPayload?: RunRetentionSweepPayloadResolvers<ContextType>;
   SendFriendRequestPayload?: SendFriendRequestPayloadResolvers<ContextType>;
   SendMessagePayload?: SendMessagePayloadResolvers<ContextType>;
   SetDissolutionProtectionPayload?: SetDissolutionProtectionPayloadResolvers<ContextType>;
   SetMemberRolePayload?: SetMemberRolePayloadResolvers<ContextType>;
+  SignedAuditHead?: SignedAuditHeadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   SweepRun?: SweepRunResolvers<ContextType>;
   TransferOwnershipPayload?: TransferOwnershipPayloadResolvers<ContextType>;

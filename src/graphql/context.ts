@@ -2,8 +2,9 @@ import DataLoader from 'dataloader';
 import type { Viewer } from '../auth.js';
 import type { Database } from '../db/client.js';
 import { type FileMeta, fileStore } from '../files/files.store.js';
+import { latestDissolutions } from '../groups/dissolution.store.js';
 import { findGroupsOf, membershipsOf, ownersOf, pendingTransfers } from '../groups/groups.store.js';
-import type { GroupMemberRow, GroupRow, TransferRow } from '../groups/groups.tables.js';
+import type { DissolutionRow, GroupMemberRow, GroupRow, TransferRow } from '../groups/groups.tables.js';
 import {
   countMessagesOf,
   findConversationsOf,
@@ -45,6 +46,8 @@ export interface Loaders {
   payment: DataLoader<string, PaymentRow | null>;
   /** The GROUP conversation by group id. */
   groupConversation: DataLoader<string, ConversationRow | null>;
+  /** A group's latest dissolution by group id (in force or not; null: never dissolved). */
+  dissolution: DataLoader<string, DissolutionRow | null>;
 }
 
 /** The GraphQL context of one HTTP request or one WebSocket operation. */
@@ -135,6 +138,11 @@ export function createLoaders(db: Database, viewerId: string | null): Loaders {
     groupConversation: byKey(
       (ids) => findGroupConversations(db, ids),
       (c) => c.groupId!,
+    ),
+    dissolution: byKey(
+      (ids) => latestDissolutions(db, ids),
+      (d) => d.groupId,
+      { cache: false },
     ),
   };
 }

@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
+import { auditResolvers } from '../audit/audit.resolvers.js';
 import { contactResolvers } from '../contacts/contacts.resolvers.js';
 import { fileResolvers } from '../files/files.resolvers.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { dissolutionResolvers } from '../groups/dissolution.resolvers.js';
 import { groupResolvers } from '../groups/groups.resolvers.js';
 import { messageResolvers } from '../messages/messages.resolvers.js';
 import { noticeResolvers } from '../notices/notices.resolvers.js';
@@ -33,8 +35,10 @@ const areas: Resolvers[] = [
   messageResolvers,
   retentionResolvers,
   groupResolvers,
+  dissolutionResolvers,
   fileResolvers,
   paymentResolvers,
+  auditResolvers,
 ];
 
 type Resolver = (parent: unknown, args: unknown, ctx: Context, info: unknown) => unknown;

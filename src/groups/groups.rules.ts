@@ -20,7 +20,8 @@ export type GroupAction =
   | 'LEAVE'
   | 'SET_ROLE'
   | 'TRANSFER'
-  | 'SET_PROTECTION';
+  | 'SET_PROTECTION'
+  | 'DISSOLVE';
 
 /**
  * The actor's standing in the group: a role, or null for anyone who is not a member now (never
@@ -47,6 +48,10 @@ const forbidden = (message: string): Refusal => refuse('FORBIDDEN', message);
  * | SET_ROLE        | ADMIN, MEMBER targets        | no             | no     |
  * | TRANSFER        | to an ADMIN or MEMBER        | no             | no     |
  * | SET_PROTECTION  | yes                          | no             | no     |
+ * | DISSOLVE        | yes (also cancel and restore) | no             | no     |
+ *
+ * While a group is DISSOLVED (G3) every action but READ is refused with GROUP_DISSOLVED by the
+ * services (dissolution.rules.ts decides when that is); restoring is the owner's DISSOLVE.
  */
 export function permit(actor: Standing, action: GroupAction, target?: GroupRole): { ok: true } | Refusal {
   if (actor === null) return NOT_FOUND;
@@ -79,6 +84,10 @@ export function permit(actor: Standing, action: GroupAction, target?: GroupRole)
       return actor === 'OWNER'
         ? { ok: true }
         : forbidden('Only the owner turns dissolution protection on or off.');
+    case 'DISSOLVE':
+      return actor === 'OWNER'
+        ? { ok: true }
+        : forbidden('Only the owner dissolves, cancels or restores the group.');
   }
 }
 

@@ -10,6 +10,8 @@ import type { Deps } from '../shared/deps.js';
 import { isUserId, isUuid, malformedId, requireId } from '../shared/ids.js';
 import { ok, onField, type Result, refuse } from '../shared/result.js';
 import { fitsText } from '../shared/text.js';
+import { dissolvedAt, GROUP_DISSOLVED } from './dissolution.rules.js';
+import { inForceDissolution } from './dissolution.store.js';
 import {
   checkProtectionKind,
   checkSize,
@@ -79,7 +81,7 @@ async function checkUsers(tx: Db, ids: readonly string[], field: string[]): Prom
   return ok(distinct);
 }
 
-interface Locked {
+export interface Locked {
   tx: Db;
   group: GroupRow;
   /** The actor's role (they are a member: `withGroup` refused otherwise). */
@@ -90,9 +92,10 @@ interface Locked {
 /**
  * Runs `fn` in a transaction holding the group FOR UPDATE, once the actor may do `action` at all
  * (a non-member: NOT_FOUND on `input.groupId`, so a group's existence is not told; a member
- * refused: FORBIDDEN). A refusal from `fn` rolls nothing back because nothing was written yet.
+ * refused: FORBIDDEN) and the group is not DISSOLVED (G3: read-only, GROUP_DISSOLVED; dissolving
+ * again says the same). A refusal from `fn` rolls nothing back because nothing was written yet.
  */
-async function withGroup<T>(
+export async function withGroup<T>(
   deps: Deps,
   actorId: string,
   groupId: string,
@@ -107,7 +110,9 @@ async function withGroup<T>(
     const role = group ? await standingIn(tx, groupId, actorId) : null;
     const allowed = permit(role, action);
     if (!allowed.ok) return onField(allowed, field);
-    return fn({ tx, group: group!, role: role!, now: deps.clock.now() });
+    const now = deps.clock.now();
+    if (dissolvedAt(await inForceDissolution(tx, groupId), now)) return onField(GROUP_DISSOLVED, field);
+    return fn({ tx, group: group!, role: role!, now });
   });
 }
 
@@ -370,6 +375,8 @@ async function stepTransfer<T>(
     const d = decideTransferStep(t, viewer.userId, step);
     if (!d.ok) return onField(d, field);
     const now = deps.clock.now();
+    // G3: a dissolved group is read-only, its pending transfer too (a restore finds it as it was).
+    if (dissolvedAt(await inForceDissolution(tx, t.groupId), now)) return onField(GROUP_DISSOLVED, field);
     const settled = await settleTransfer(tx, t.id, d.status, now);
     return ok(await fn(tx, settled, now));
   });

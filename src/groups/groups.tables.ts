@@ -88,6 +88,56 @@ export const ownershipTransfers = pgTable(
   ],
 );
 
+export const dissolutionStatus = pgEnum('dissolution_status', [
+  'SCHEDULED',
+  'EFFECTIVE',
+  'CANCELLED',
+  'RESTORED',
+  'FINALIZED',
+]);
+
+/**
+ * G3–G6: a group's dissolutions. The instants are decided at request time (dissolution.rules.ts)
+ * and never move; the state at any instant follows from them, `status` records which transitions
+ * were made physical. At most one in force (not CANCELLED or RESTORED) per group. The group's rows
+ * (members, roles, messages, files, payments) are left untouched until the undo window ends, so a
+ * restore is exact by construction. `next_due_at` is the sweeper's index key.
+ */
+export const dissolutions = pgTable(
+  'dissolutions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    requestedBy: text('requested_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'restrict' }),
+    status: dissolutionStatus('status').notNull(),
+    keepHistory: boolean('keep_history').notNull(),
+    /** Members when it was requested (G5 decided on it). */
+    memberCount: integer('member_count').notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true, mode: 'date' }).notNull(),
+    effectiveAt: timestamp('effective_at', { withTimezone: true, mode: 'date' }).notNull(),
+    undoUntil: timestamp('undo_until', { withTimezone: true, mode: 'date' }).notNull(),
+    paymentsLeaveAt: timestamp('payments_leave_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** When the payments were detached from the group (null: not yet). */
+    paymentsLeftAt: timestamp('payments_left_at', { withTimezone: true, mode: 'date' }),
+    /** When it was cancelled (G5) or restored (G6). */
+    settledAt: timestamp('settled_at', { withTimezone: true, mode: 'date' }),
+    /** When the sweeper next has a step to make (null: none left). */
+    nextDueAt: timestamp('next_due_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('dissolutions_in_force_idx')
+      .on(t.groupId)
+      .where(sql`${t.status} NOT IN ('CANCELLED', 'RESTORED')`),
+    index('dissolutions_due_idx').on(t.nextDueAt).where(sql`${t.nextDueAt} IS NOT NULL`),
+    index('dissolutions_group_idx').on(t.groupId, t.requestedAt),
+  ],
+);
+
 export type GroupRow = typeof groups.$inferSelect;
+export type DissolutionRow = typeof dissolutions.$inferSelect;
 export type GroupMemberRow = typeof groupMembers.$inferSelect;
 export type TransferRow = typeof ownershipTransfers.$inferSelect;

@@ -8,7 +8,7 @@ import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { NoticeBus } from '../notices/notices.bus.js';
 import { createRateLimiter } from '../ratelimits/ratelimits.js';
-import { runSweep } from '../retention/retention.service.js';
+import { runSweep } from './sweep.js';
 
 const config = loadConfig();
 const logger = createLogger(config);

@@ -1,5 +1,5 @@
-import { runSweep, type SweepCounts } from '../retention/retention.service.js';
 import type { Deps } from '../shared/deps.js';
+import { runSweep, type SweepCounts } from './sweep.js';
 
 export interface Sweeper {
   stop(): Promise<void>;

@@ -2,6 +2,7 @@ import type { Resolvers } from '../generated/graphql.js';
 import { type Context, requireViewer } from '../graphql/context.js';
 import { graphqlError, payload } from '../graphql/errors.js';
 import { INSTANT_UUID, instantKey, keysetPage, SEQ } from '../graphql/pagination.js';
+import { filesGoneAt, paymentsGoneAt } from '../groups/dissolution.rules.js';
 import { historyVisible } from '../retention/retention.rules.js';
 import { groupStatus, loadedRetentionStatus } from '../retention/retention.service.js';
 import { getConversation, listConversationsOf, peerOf, sendMessage } from './messages.service.js';
@@ -22,6 +23,12 @@ const messagePage = (
         : [],
     (m: MessageRow) => [m.seq],
   );
+
+/** The dissolution of the group a message was sent in (null: a direct message, or none). */
+async function dissolutionOf(ctx: Context, m: MessageRow) {
+  const c = await ctx.loaders.conversation.load(m.conversationId);
+  return c?.groupId ? ctx.loaders.dissolution.load(c.groupId) : null;
+}
 
 export const messageResolvers: Resolvers = {
   Query: {
@@ -48,7 +55,13 @@ export const messageResolvers: Resolvers = {
   Conversation: {
     peer: (c, _a, ctx) => (c.kind === 'DIRECT' ? { id: peerOf(c, requireViewer(ctx).userId) } : null),
     retention: async (c, _a, ctx) => {
-      if (c.kind === 'GROUP') return groupStatus(c, await ctx.loaders.storedMessages.load(c.id));
+      if (c.kind === 'GROUP') {
+        const [stored, d] = await Promise.all([
+          ctx.loaders.storedMessages.load(c.id),
+          ctx.loaders.dissolution.load(c.groupId!),
+        ]);
+        return groupStatus(c, stored, d, ctx.deps.clock.now());
+      }
       const r = await loadedRetentionStatus(ctx.deps, ctx.loaders, c.id);
       if (!r.ok) throw graphqlError(r.error.code, r.error.message);
       return r.value;
@@ -58,7 +71,15 @@ export const messageResolvers: Resolvers = {
   Message: {
     sender: (m) => ({ id: m.senderId }),
     starred: () => false,
-    attachment: (m, _a, ctx) => ctx.loaders.attachment.load(m.id),
-    payment: (m, _a, ctx) => ctx.loaders.payment.load(m.id),
+    // G3: a dissolved group's files are gone from `undoUntil`, its payments from `effectiveAt + 72 h`
+    // (reads follow the stored instants; the sweeper deletes and detaches the rows).
+    attachment: async (m, _a, ctx) => {
+      const file = await ctx.loaders.attachment.load(m.id);
+      return file && !filesGoneAt(await dissolutionOf(ctx, m), ctx.deps.clock.now()) ? file : null;
+    },
+    payment: async (m, _a, ctx) => {
+      const payment = await ctx.loaders.payment.load(m.id);
+      return payment && !paymentsGoneAt(await dissolutionOf(ctx, m), ctx.deps.clock.now()) ? payment : null;
+    },
   },
 };

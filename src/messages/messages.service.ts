@@ -5,6 +5,8 @@ import { loadEntries, lockPair } from '../contacts/contacts.store.js';
 import type { Db } from '../db/client.js';
 import { checkFileName, decodeFileBytes } from '../files/files.rules.js';
 import { fileStore } from '../files/files.store.js';
+import { dissolvedAt, GROUP_DISSOLVED } from '../groups/dissolution.rules.js';
+import { inForceDissolution } from '../groups/dissolution.store.js';
 import { permit } from '../groups/groups.rules.js';
 import { lockGroup, memberIds, standingIn } from '../groups/groups.store.js';
 import { checkIdempotencyKey, claimKey, fingerprintOf, rememberKey } from '../idempotency/idempotency.js';
@@ -145,7 +147,7 @@ export async function sendMessage(
     }
     const conversation = await findConversationOf(tx, input.conversationId, viewer.userId);
     if (!conversation) return refuse('NOT_FOUND', 'No such conversation.', field);
-    const audience = await audienceOf(tx, conversation, viewer.userId);
+    const audience = await audienceOf(tx, conversation, viewer.userId, deps.clock.now());
     if (!audience.ok) return onField(audience, field);
     const recipientIds = audience.value;
     // The audience is the sender and every other party, as of this send (under its lock).
@@ -192,9 +194,15 @@ export async function sendMessage(
  * Who receives a message the sender may send now, under the lock that keeps it so until commit:
  * DIRECT — both parties, if SPEC §1 lets the sender message the peer (the pair lock, shared, so no
  * message lands after an R4 purge in the same instant); GROUP — every current member (the group
- * row, shared, so no membership change interleaves: a member removed before sees nothing of it).
+ * row, shared, so no membership change interleaves: a member removed before sees nothing of it),
+ * unless the group is DISSOLVED at `now` (G3: GROUP_DISSOLVED).
  */
-async function audienceOf(tx: Db, c: ConversationRow, senderId: string): Promise<Result<string[]>> {
+async function audienceOf(
+  tx: Db,
+  c: ConversationRow,
+  senderId: string,
+  now: Date,
+): Promise<Result<string[]>> {
   if (c.kind === 'DIRECT') {
     const peerId = peerOf(c, senderId);
     await lockPair(tx, senderId, peerId, 'shared');
@@ -206,6 +214,7 @@ async function audienceOf(tx: Db, c: ConversationRow, senderId: string): Promise
   await lockGroup(tx, groupId, 'share');
   const allowed = permit(await standingIn(tx, groupId, senderId), 'SEND');
   if (!allowed.ok) return refuse('NOT_FOUND', 'No such conversation.');
+  if (dissolvedAt(await inForceDissolution(tx, groupId), now)) return GROUP_DISSOLVED; // G3: read-only
   return ok(await memberIds(tx, groupId));
 }
 

@@ -235,15 +235,33 @@ export async function deleteMessages(db: Db, conversationId: string): Promise<nu
 }
 
 /**
- * T5: conversations whose R3 buffer ran out, found by index, locked; rows another sweeper holds
- * are skipped, so instances never purge the same one twice.
+ * T5: direct conversations whose R3 buffer ran out, found by index, locked; rows another sweeper
+ * holds are skipped, so instances never purge the same one twice. (A GROUP conversation's purge
+ * instant is G3's, purged in batches once its dissolution is final: dissolution.store.ts.)
  */
 export async function lockDueConversations(db: Db, now: Date, limit: number): Promise<ConversationRow[]> {
   return db
     .select()
     .from(conversations)
-    .where(lte(conversations.purgeAt, now))
+    .where(and(lte(conversations.purgeAt, now), eq(conversations.kind, 'DIRECT')))
     .orderBy(asc(conversations.purgeAt))
     .limit(limit)
     .for('update', { skipLocked: true });
+}
+
+/**
+ * G3: the purge instant of a group's conversation — its dissolution's `undoUntil` when history is
+ * not kept, null when it is kept, cancelled or restored. Reads hide the messages from then on.
+ */
+export async function setGroupPurgeAt(
+  db: Db,
+  groupId: string,
+  purgeAt: Date | null,
+): Promise<ConversationRow> {
+  const [row] = await db
+    .update(conversations)
+    .set({ purgeAt })
+    .where(eq(conversations.groupId, groupId))
+    .returning();
+  return row!;
 }

@@ -1,9 +1,10 @@
 import type { Resolvers } from '../generated/graphql.js';
 import { requireViewer } from '../graphql/context.js';
 import { graphqlError, payload } from '../graphql/errors.js';
+import { runSweep } from '../jobs/sweep.js';
 import { ok, refuse } from '../shared/result.js';
 import { DEFAULT_PERIOD } from './retention.rules.js';
-import { retentionStatus, runSweep } from './retention.service.js';
+import { retentionStatus } from './retention.service.js';
 
 export const retentionResolvers: Resolvers = {
   Query: {

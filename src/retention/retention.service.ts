@@ -2,7 +2,9 @@ import type { Viewer } from '../auth.js';
 import { retentionOf } from '../contacts/contacts.rules.js';
 import { factsOf, toEntry } from '../contacts/contacts.store.js';
 import type { Loaders } from '../graphql/context.js';
-import { pruneIdempotencyKeys } from '../idempotency/idempotency.js';
+import { inForce, purgeAtOf, stateAt } from '../groups/dissolution.rules.js';
+import { inForceDissolution } from '../groups/dissolution.store.js';
+import type { DissolutionRow } from '../groups/groups.tables.js';
 import {
   countMessages,
   findConversationOf,
@@ -11,8 +13,7 @@ import {
   updateRetention,
 } from '../messages/messages.store.js';
 import type { ConversationRow } from '../messages/messages.tables.js';
-import { pruneNotices, publish } from '../notices/notices.outbox.js';
-import { pruneRateLimits } from '../ratelimits/ratelimits.js';
+import { publish } from '../notices/notices.outbox.js';
 import type { Deps } from '../shared/deps.js';
 import { malformedId } from '../shared/ids.js';
 import { ok, type Result, refuse } from '../shared/result.js';
@@ -33,17 +34,27 @@ export async function retentionStatus(
   const facts = await loadRetentionFacts(deps.db, conversationId, viewer.userId);
   if (!facts) {
     const c = await findConversationOf(deps.db, conversationId, viewer.userId);
-    if (c?.kind === 'GROUP') return ok(groupStatus(c, await countMessages(deps.db, c.id)));
+    if (c?.kind === 'GROUP') {
+      const d = await inForceDissolution(deps.db, c.groupId!);
+      return ok(groupStatus(c, await countMessages(deps.db, c.id), d, deps.clock.now()));
+    }
   }
   return statusOf(facts, deps.clock.now());
 }
 
 /**
- * T4 for a group's conversation, as a current member sees it: ACTIVE under T1 (a group's history
- * changes only by dissolution and per-user retention, which later rules add).
+ * T4 for a group's conversation, as a member sees it (SPEC G3, G5, G6): ACTIVE under T1; with a
+ * dissolution scheduled, still ACTIVE (reason G5), with the planned purge instant when history is
+ * not kept; DISSOLVED from `effectiveAt` (reason G3), restorable until `undoUntil` (G6); once
+ * final without kept history, no message is visible (they are purged at `undoUntil`).
  */
-export function groupStatus(c: ConversationRow, storedMessages: number): RetentionView {
-  return {
+export function groupStatus(
+  c: ConversationRow,
+  storedMessages: number,
+  dissolution: DissolutionRow | null | undefined,
+  now: Date,
+): RetentionView {
+  const base: RetentionView = {
     conversationId: c.id,
     state: 'ACTIVE',
     purgeAt: null,
@@ -51,7 +62,21 @@ export function groupStatus(c: ConversationRow, storedMessages: number): Retenti
     restorable: false,
     restorableUntil: null,
     reason: 'T1',
-    visibleMessages: storedMessages,
+    visibleMessages: historyVisible(c, now) ? storedMessages : 0,
+  };
+  if (!dissolution || !inForce(dissolution)) return base;
+  const state = stateAt(dissolution, now);
+  const purgeAt = purgeAtOf(dissolution);
+  if (state === 'SCHEDULED') return { ...base, purgeAt, reason: 'G5' };
+  const open = state === 'EFFECTIVE';
+  return {
+    ...base,
+    state: 'DISSOLVED',
+    purgeAt,
+    purgedAt: purgeAt && !open ? purgeAt : null,
+    restorable: open,
+    restorableUntil: open ? dissolution.undoUntil : null,
+    reason: 'G3',
   };
 }
 
@@ -81,27 +106,20 @@ function statusOf(facts: RetentionFacts | null | undefined, now: Date): Result<R
   return ok({ ...retentionOf(pair, now), conversationId: conversation.id, visibleMessages });
 }
 
-export interface SweepCounts {
+export interface ConversationPurges {
   purgedMessages: number;
   purgedFiles: number;
   purgedConversations: number;
-  prunedNotices: number;
-  prunedRateLimits: number;
-  prunedIdempotencyKeys: number;
-  durationMs: number;
 }
 
 const SWEEP_BATCH = 100; // conversations per transaction
 
 /**
- * T5: purges every conversation whose R3 buffer ran out (found by index, one batch per
- * transaction, `SKIP LOCKED` so instances never double-purge), then prunes notices older than 7
- * days (N1), rate-limit counters whose window ended over an hour ago and idempotency keys past
- * their 24 hours. Idempotent: a second run finds nothing due. Never purges early: due means `purge_at <= now`.
+ * R3/T5: purges every direct conversation whose buffer ran out (found by index, one batch per
+ * transaction, `SKIP LOCKED` so instances never double-purge). Idempotent: a second run finds
+ * nothing due. Never purges early: due means `purge_at <= now`.
  */
-export async function runSweep(deps: Deps): Promise<SweepCounts> {
-  const started = process.hrtime.bigint();
-  const now = deps.clock.now();
+export async function purgeDueConversations(deps: Deps, now: Date): Promise<ConversationPurges> {
   let purgedMessages = 0;
   let purgedFiles = 0;
   let purgedConversations = 0;
@@ -135,21 +153,5 @@ export async function runSweep(deps: Deps): Promise<SweepCounts> {
     purgedConversations += n;
     if (n < SWEEP_BATCH) break;
   }
-  const prunedNotices = await pruneNotices(deps.db, now);
-  const prunedRateLimits = await pruneRateLimits(deps.db);
-  const prunedIdempotencyKeys = await pruneIdempotencyKeys(deps.db, now);
-  const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
-  const counts = {
-    purgedMessages,
-    purgedFiles,
-    purgedConversations,
-    prunedNotices,
-    prunedRateLimits,
-    prunedIdempotencyKeys,
-    durationMs,
-  };
-  if (purgedConversations + prunedNotices + prunedRateLimits + prunedIdempotencyKeys > 0) {
-    deps.logger.info({ ...counts, now }, 'retention sweep');
-  }
-  return counts;
+  return { purgedMessages, purgedFiles, purgedConversations };
 }

@@ -17,11 +17,11 @@ import {
 } from '../../src/contacts/contacts.service.js';
 import { contactEntries, friendRequests } from '../../src/contacts/contacts.tables.js';
 import type { Database } from '../../src/db/client.js';
+import { runSweep } from '../../src/jobs/sweep.js';
 import { sendMessage } from '../../src/messages/messages.service.js';
 import { findDirect } from '../../src/messages/messages.store.js';
 import { conversations, messages } from '../../src/messages/messages.tables.js';
 import { notices } from '../../src/notices/notices.tables.js';
-import { runSweep } from '../../src/retention/retention.service.js';
 import type { Deps } from '../../src/shared/deps.js';
 import type { Result } from '../../src/shared/result.js';
 import { ensureUser } from '../../src/users/users.store.js';

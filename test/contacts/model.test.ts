@@ -51,9 +51,10 @@ import {
 } from '../../src/contacts/contacts.service.js';
 import { listPending } from '../../src/contacts/contacts.store.js';
 import { rows } from '../../src/db/client.js';
+import { runSweep } from '../../src/jobs/sweep.js';
 import { sendMessage } from '../../src/messages/messages.service.js';
 import { findDirect } from '../../src/messages/messages.store.js';
-import { retentionStatus, runSweep } from '../../src/retention/retention.service.js';
+import { retentionStatus } from '../../src/retention/retention.service.js';
 import type { Deps } from '../../src/shared/deps.js';
 import type { Result } from '../../src/shared/result.js';
 import { ensureUser } from '../../src/users/users.store.js';

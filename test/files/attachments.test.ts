@@ -203,7 +203,7 @@ describe('files go with their messages', () => {
     await env.api.deleteContact(a, b);
     await env.api.deleteContact(b, a);
     env.clock.advance(30 * DAY_S - 1);
-    expect((await env.api.sweep()).run).toEqual({
+    expect((await env.api.sweep()).run).toMatchObject({
       purgedMessages: 0,
       purgedConversations: 0,
       purgedFiles: 0,
@@ -211,7 +211,7 @@ describe('files go with their messages', () => {
     expect(await env.rich.filesOf(ids)).toBe(2);
     env.clock.advance(1);
     const before = await env.rich.stored();
-    expect((await env.api.sweep()).run).toEqual({
+    expect((await env.api.sweep()).run).toMatchObject({
       purgedMessages: 3,
       purgedConversations: 1,
       purgedFiles: 2,

@@ -16,7 +16,7 @@ afterAll(() => env?.close());
 type Standing = 'owner' | 'admin' | 'member' | 'former' | 'stranger' | 'operator';
 const STANDINGS: Standing[] = ['owner', 'admin', 'member', 'former', 'stranger', 'operator'];
 
-/** Everything stored about a group: its row, members, transfers, conversation and messages. */
+/** Everything stored about a group: its row, members, transfers, dissolutions, audit entries, messages. */
 async function snapshot(groupId: string) {
   return rows(
     env.db.handle.db,
@@ -24,6 +24,8 @@ async function snapshot(groupId: string) {
           'group', (SELECT row_to_json(g) FROM groups g WHERE g.id = ${groupId}),
           'members', (SELECT json_agg(m ORDER BY m.user_id) FROM group_members m WHERE m.group_id = ${groupId}),
           'transfers', (SELECT json_agg(t ORDER BY t.id) FROM ownership_transfers t WHERE t.group_id = ${groupId}),
+          'dissolutions', (SELECT json_agg(d ORDER BY d.id) FROM dissolutions d WHERE d.group_id = ${groupId}),
+          'audit', (SELECT count(*) FROM audit_entries a WHERE a.subject_id = ${groupId}),
           'messages', (SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
                        WHERE c.group_id = ${groupId})) AS s`,
   );
@@ -131,6 +133,11 @@ const CASES: Case[] = [
   {
     what: 'setDissolutionProtection',
     run: (w, who) => env.groups.protect(who, w.group.id, true),
+    expect: OWNER_ONLY,
+  },
+  {
+    what: 'dissolveGroup',
+    run: (w, who) => env.groups.dissolve(who, w.group.id, true),
     expect: OWNER_ONLY,
   },
   {

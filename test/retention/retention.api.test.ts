@@ -167,7 +167,7 @@ describe('T5 sweep', () => {
     await env.api.deleteContact(b, a);
     const purgeAt = inDays(30);
     env.clock.advance(30 * DAY_S - 1);
-    expect((await env.api.sweep()).run).toEqual({
+    expect((await env.api.sweep()).run).toMatchObject({
       purgedMessages: 0,
       purgedConversations: 0,
       purgedFiles: 0,
@@ -176,13 +176,13 @@ describe('T5 sweep', () => {
     expect(await env.api.retention(a, id)).toMatchObject({ state: 'BUFFERED', restorable: true });
     env.clock.advance(1);
     expect(now()).toBe(purgeAt);
-    expect((await env.api.sweep()).run).toEqual({
+    expect((await env.api.sweep()).run).toMatchObject({
       purgedMessages: 3,
       purgedConversations: 1,
       purgedFiles: 0,
     });
     expect(await storedMessages(env.db, id)).toBe(0);
-    expect((await env.api.sweep()).run).toEqual({
+    expect((await env.api.sweep()).run).toMatchObject({
       purgedMessages: 0,
       purgedConversations: 0,
       purgedFiles: 0,

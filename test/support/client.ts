@@ -20,11 +20,23 @@ export const NOTICE_FIELDS = `__typename cursor at
   ... on ContactRemovedYou { byUserId }
   ... on ContactChanged { peerId state deviceId }
   ... on MessageReceived { conversationId messageId senderId message { ${MESSAGE} } }
-  ... on ConversationPurged { conversationId reason purgedMessages }`;
+  ... on ConversationPurged { conversationId reason purgedMessages }
+  ... on GroupDissolutionChanged { groupId dissolutionId status keepHistory effectiveAt undoUntil byOwnerId }`;
 
 /** A payload's refusals as `CODE@input.field` strings (just `CODE@` without a field): easy to compare. */
 export const errorsAt = (r: { userErrors: { code: string; field?: string[] | null }[] }): string[] =>
   r.userErrors.map((e) => `${e.code}@${(e.field ?? []).join('.')}`);
+
+export const SWEEP_RUN =
+  'purgedMessages purgedConversations purgedFiles dissolutionsEffective dissolutionsFinalized paymentsDetached';
+export interface SweepRun {
+  purgedMessages: number;
+  purgedConversations: number;
+  purgedFiles: number;
+  dissolutionsEffective: number;
+  dissolutionsFinalized: number;
+  paymentsDetached: number;
+}
 
 export interface UserError {
   code: string;
@@ -352,14 +364,10 @@ export function apiClient(t: TestApp, db: TestDatabase) {
       const r = data(
         await t.http<{
           runRetentionSweep: {
-            run: { purgedMessages: number; purgedConversations: number; purgedFiles: number } | null;
+            run: SweepRun | null;
             userErrors: UserError[];
           };
-        }>(
-          `mutation { runRetentionSweep { run { purgedMessages purgedConversations purgedFiles } ${USER_ERRORS} } }`,
-          {},
-          tok,
-        ),
+        }>(`mutation { runRetentionSweep { run { ${SWEEP_RUN} } ${USER_ERRORS} } }`, {}, tok),
       );
       return r.runRetentionSweep;
     },

@@ -2,6 +2,8 @@
 // call goes over HTTP as a real client's would.
 import type { Api, UserError } from './client.js';
 
+export type { UserError };
+
 export const GROUP =
   'id name kind owner { id } guardian { id } viewerRole memberCount dissolutionProtection createdAt conversation { id kind }';
 export const TRANSFER = 'id groupId from { id } to { id } status createdAt settledAt';
@@ -18,6 +20,38 @@ export interface Group {
   dissolutionProtection: boolean;
   createdAt: string;
   conversation: { id: string; kind: string };
+}
+export const DISSOLUTION =
+  'id group { id } status keepHistory requestedBy { id } requestedAt memberCount effectiveAt undoUntil finalizedAt paymentsVisibleUntil endedAt';
+export interface Dissolution {
+  id: string;
+  group: { id: string };
+  status: string;
+  keepHistory: boolean;
+  requestedBy: { id: string };
+  requestedAt: string;
+  memberCount: number;
+  effectiveAt: string;
+  undoUntil: string;
+  finalizedAt: string | null;
+  paymentsVisibleUntil: string;
+  endedAt: string | null;
+}
+export const PREVIEW =
+  'groupId keepHistory status memberCount effectiveAt undoUntil purgeAt messagesToPurge filesToDelete paymentsLeaving paymentsVisibleUntil refusals { code message field }';
+export interface Preview {
+  groupId: string;
+  keepHistory: boolean;
+  status: string;
+  memberCount: number;
+  effectiveAt: string;
+  undoUntil: string;
+  purgeAt: string | null;
+  messagesToPurge: number;
+  filesToDelete: number;
+  paymentsLeaving: number;
+  paymentsVisibleUntil: string;
+  refusals: UserError[];
 }
 export interface Transfer {
   id: string;
@@ -123,6 +157,47 @@ export function groupClient(api: Api) {
         `group { ${GROUP} }`,
         { groupId, enabled },
       ),
+    dissolve: (who: string, groupId: string, keepHistory: boolean) =>
+      mutate<{ dissolution: Dissolution | null }>(
+        who,
+        'dissolveGroup',
+        'DissolveGroupInput',
+        `dissolution { ${DISSOLUTION} }`,
+        { groupId, keepHistory },
+      ),
+    cancelDissolution: (who: string, groupId: string) =>
+      mutate<{ group: Group | null; dissolution: Dissolution | null }>(
+        who,
+        'cancelDissolution',
+        'CancelDissolutionInput',
+        `group { ${GROUP} } dissolution { ${DISSOLUTION} }`,
+        { groupId },
+      ),
+    restore: (who: string, groupId: string) =>
+      mutate<{ group: Group | null; dissolution: Dissolution | null }>(
+        who,
+        'restoreGroup',
+        'RestoreGroupInput',
+        `group { ${GROUP} } dissolution { ${DISSOLUTION} }`,
+        { groupId },
+      ),
+    /** `Group.dissolution` as `who` sees it (undefined: `who` does not see the group). */
+    async dissolution(who: string, id: string): Promise<Dissolution | null | undefined> {
+      const r = await api.gql<{ group: { dissolution: Dissolution | null } | null }>(
+        who,
+        `query($id: ID!) { group(id: $id) { dissolution { ${DISSOLUTION} } } }`,
+        { id },
+      );
+      return r.group ? r.group.dissolution : undefined;
+    },
+    async preview(who: string, groupId: string, keepHistory: boolean): Promise<Preview> {
+      const r = await api.gql<{ dissolutionPreview: Preview }>(
+        who,
+        `query($g: ID!, $k: Boolean!) { dissolutionPreview(groupId: $g, keepHistory: $k) { ${PREVIEW} } }`,
+        { g: groupId, k: keepHistory },
+      );
+      return r.dissolutionPreview;
+    },
     async get(who: string, id: string): Promise<Group | null> {
       return (
         await api.gql<{ group: Group | null }>(who, `query($id: ID!) { group(id: $id) { ${GROUP} } }`, { id })

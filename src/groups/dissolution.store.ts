@@ -1,0 +1,166 @@
+import { and, asc, desc, eq, lte, notInArray, sql } from 'drizzle-orm';
+import { type Db, rows } from '../db/client.js';
+import { files } from '../files/files.tables.js';
+import { conversations, messages } from '../messages/messages.tables.js';
+import { payments } from '../payments/payments.tables.js';
+import { type DissolutionFacts, type DissolutionStatus, filesGoneAt, nextDue } from './dissolution.rules.js';
+import { type DissolutionRow, dissolutions, groups } from './groups.tables.js';
+
+const IN_FORCE = notInArray(dissolutions.status, ['CANCELLED', 'RESTORED']);
+
+/** The group's dissolution in force (not cancelled or restored), if any; `lock` takes it FOR UPDATE. */
+export async function inForceDissolution(
+  db: Db,
+  groupId: string,
+  lock = false,
+): Promise<DissolutionRow | undefined> {
+  const q = db
+    .select()
+    .from(dissolutions)
+    .where(and(eq(dissolutions.groupId, groupId), IN_FORCE));
+  const [row] = await (lock ? q.for('update') : q);
+  return row;
+}
+
+/** The latest dissolution of each group (in force or not), one statement: what `Group.dissolution` shows. */
+export async function latestDissolutions(db: Db, groupIds: readonly string[]): Promise<DissolutionRow[]> {
+  if (groupIds.length === 0) return [];
+  return db
+    .selectDistinctOn([dissolutions.groupId])
+    .from(dissolutions)
+    .where(sql`${dissolutions.groupId} = ANY(${sql.param([...groupIds])})`)
+    .orderBy(dissolutions.groupId, desc(dissolutions.requestedAt), desc(dissolutions.id));
+}
+
+export async function insertDissolution(
+  tx: Db,
+  d: DissolutionFacts & { groupId: string; requestedBy: string; memberCount: number },
+): Promise<DissolutionRow> {
+  const [row] = await tx
+    .insert(dissolutions)
+    .values({ ...d, nextDueAt: nextDue({ ...d, paymentsLeftAt: null }) })
+    .returning();
+  return row!;
+}
+
+/** Records a transition (and the next due instant that follows from it). */
+export async function updateDissolution(
+  tx: Db,
+  d: DissolutionRow,
+  set: { status?: DissolutionStatus; paymentsLeftAt?: Date; settledAt?: Date },
+): Promise<DissolutionRow> {
+  const next = { ...d, ...set };
+  const [row] = await tx
+    .update(dissolutions)
+    .set({ ...set, nextDueAt: nextDue(next) })
+    .where(eq(dissolutions.id, d.id))
+    .returning();
+  return row!;
+}
+
+/**
+ * T5: dissolutions with a step due, found by index, locked together with their group; a row (or a
+ * group) another transaction holds is skipped, so two sweepers never make the same step and the
+ * sweeper never waits behind a restore or a send (it comes back on its next run).
+ */
+export async function lockDueDissolutions(db: Db, now: Date, limit: number): Promise<DissolutionRow[]> {
+  const found = await db
+    .select({ d: dissolutions })
+    .from(dissolutions)
+    .innerJoin(groups, eq(groups.id, dissolutions.groupId))
+    .where(lte(dissolutions.nextDueAt, now))
+    .orderBy(asc(dissolutions.nextDueAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  return found.map((r) => r.d);
+}
+
+/** G3: deletes the files shared in a conversation (the messages stay); answers how many. */
+export async function deleteFilesOf(db: Db, conversationId: string): Promise<number> {
+  const [r] = await rows<{ n: number }>(
+    db,
+    sql`WITH gone AS (
+          DELETE FROM ${files} WHERE ${files.messageId} IN (
+            SELECT ${messages.id} FROM ${messages} WHERE ${messages.conversationId} = ${conversationId})
+          RETURNING 1)
+        SELECT count(*)::int AS n FROM gone`,
+  );
+  return r?.n ?? 0;
+}
+
+/** G3: the conversation's payment records leave it (the ledger keeps them); answers how many. */
+export async function detachPayments(db: Db, conversationId: string): Promise<number> {
+  const gone = await db
+    .update(payments)
+    .set({ conversationId: null, messageId: null })
+    .where(eq(payments.conversationId, conversationId))
+    .returning({ id: payments.id });
+  return gone.length;
+}
+
+export interface Content {
+  messages: number;
+  files: number;
+  payments: number;
+}
+
+/** What a dissolution would destroy or detach: the conversation's messages, files and payments now. */
+export async function contentOf(db: Db, conversationId: string): Promise<Content> {
+  const [r] = await rows<Content>(
+    db,
+    sql`SELECT (SELECT count(*)::int FROM ${messages} WHERE ${messages.conversationId} = ${conversationId}) AS messages,
+               (SELECT count(*)::int FROM ${files} JOIN ${messages} ON ${messages.id} = ${files.messageId}
+                 WHERE ${messages.conversationId} = ${conversationId}) AS files,
+               (SELECT count(*)::int FROM ${payments} WHERE ${payments.conversationId} = ${conversationId}) AS payments`,
+  );
+  return { messages: r?.messages ?? 0, files: r?.files ?? 0, payments: r?.payments ?? 0 };
+}
+
+/**
+ * G3 without kept history: group conversations whose purge instant has passed and whose
+ * dissolution is finalized, locked (`SKIP LOCKED`), for the batched purge.
+ */
+export async function lockDueGroupPurges(db: Db, now: Date, limit: number) {
+  return db
+    .select({ id: conversations.id, groupId: conversations.groupId, purgeAt: conversations.purgeAt })
+    .from(conversations)
+    .innerJoin(
+      dissolutions,
+      and(eq(dissolutions.groupId, conversations.groupId), eq(dissolutions.status, 'FINALIZED')),
+    )
+    .where(and(eq(conversations.kind, 'GROUP'), lte(conversations.purgeAt, now)))
+    .orderBy(asc(conversations.purgeAt))
+    .limit(limit)
+    .for('update', { of: conversations, skipLocked: true });
+}
+
+/**
+ * Deletes up to `limit` of a conversation's messages (their files go with them by cascade, their
+ * payments stay in the ledger); answers how many messages and files.
+ */
+export async function purgeMessageBatch(
+  db: Db,
+  conversationId: string,
+  limit: number,
+): Promise<{ messages: number; files: number }> {
+  const [r] = await rows<{ messages: number; files: number }>(
+    db,
+    sql`WITH gone AS (
+          DELETE FROM ${messages} WHERE ${messages.id} IN (
+            SELECT ${messages.id} FROM ${messages} WHERE ${messages.conversationId} = ${conversationId} LIMIT ${limit})
+          RETURNING ${messages.id})
+        SELECT (SELECT count(*)::int FROM gone) AS messages,
+               (SELECT count(*)::int FROM ${files} WHERE ${files.messageId} IN (SELECT id FROM gone)) AS files`,
+  );
+  return { messages: r?.messages ?? 0, files: r?.files ?? 0 };
+}
+
+/** G3: whether the files of this conversation (a dissolved group's) are gone at `now`. */
+export async function filesGoneIn(db: Db, conversationId: string, now: Date): Promise<boolean> {
+  const found = await db
+    .select({ d: dissolutions })
+    .from(dissolutions)
+    .innerJoin(conversations, eq(conversations.groupId, dissolutions.groupId))
+    .where(and(eq(conversations.id, conversationId), IN_FORCE));
+  return filesGoneAt(found[0]?.d, now);
+}

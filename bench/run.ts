@@ -6,7 +6,9 @@
  * Env: BENCH_SECONDS (10) measured seconds per side; BENCH_SUBSCRIBERS (2000) for (b);
  * BENCH_WARM_SECONDS (min(2, seconds/5)) untimed warm-up per side; BENCH_NOTICE_RATE (200)
  * notices/s in (b); BENCH_DRAIN_SECONDS (600) longest wait for (b)'s deliveries after the last
- * publish; BENCH_GROUP_MEMBERS (1000) the group size in (e); BENCH_ONLY (e.g. "a,c") a subset; BENCH_CPU_PROF=1 writes a CPU profile of every
+ * publish; BENCH_GROUP_MEMBERS (1000) the group size in (e); BENCH_PURGE_MESSAGES (100000) and
+ * BENCH_PURGE_FILES (1000) the messages and files of each dissolved group's conversation in (f);
+ * BENCH_ONLY (e.g. "a,c") a subset; BENCH_CPU_PROF=1 writes a CPU profile of every
  * server child to $TMPDIR/ties-bench-prof-<timestamp>/ (read with bench/prof-top.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import type { BenchContext } from './context.js';
 import { createBenchDatabase } from './db.js';
 import { instrumentPg } from './instrument.js';
 import { benchCycle } from './scenarios/cycle.js';
+import { benchDissolution } from './scenarios/dissolution.js';
 import { benchGroups } from './scenarios/groups.js';
 import { benchMe } from './scenarios/me.js';
 import { benchNotices } from './scenarios/notices.js';
@@ -39,6 +42,7 @@ const SCENARIOS = {
   c: benchCycle,
   d: benchRetention,
   e: benchGroups,
+  f: benchDissolution,
 } as const;
 type Key = keyof typeof SCENARIOS;
 
@@ -48,7 +52,7 @@ async function main(): Promise<void> {
   const warmSeconds = num('BENCH_WARM_SECONDS', Math.min(2, seconds / 5), 0, 60);
   const noticeRate = num('BENCH_NOTICE_RATE', 200, 1, 5000);
   const drainSeconds = num('BENCH_DRAIN_SECONDS', 600, 1, 3600);
-  const only = (process.env.BENCH_ONLY ?? 'a,b,c,d,e').split(',').map((s) => s.trim()) as Key[];
+  const only = (process.env.BENCH_ONLY ?? 'a,b,c,d,e,f').split(',').map((s) => s.trim()) as Key[];
   for (const k of only) if (!(k in SCENARIOS)) throw new Error(`BENCH_ONLY: unknown scenario ${k}`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   // Profiles go outside the repository (only bench/results/*.json is gitignored).

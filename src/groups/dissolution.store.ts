@@ -143,11 +143,14 @@ export async function purgeMessageBatch(
   conversationId: string,
   limit: number,
 ): Promise<{ messages: number; files: number }> {
+  // `= ANY(ARRAY(…))` keeps the batch on the (conversation_id, seq) index: an `IN (SELECT … LIMIT)`
+  // is planned as a hash join over the whole messages table.
   const [r] = await rows<{ messages: number; files: number }>(
     db,
     sql`WITH gone AS (
-          DELETE FROM ${messages} WHERE ${messages.id} IN (
-            SELECT ${messages.id} FROM ${messages} WHERE ${messages.conversationId} = ${conversationId} LIMIT ${limit})
+          DELETE FROM ${messages} WHERE ${messages.id} = ANY(ARRAY(
+            SELECT ${messages.id} FROM ${messages} WHERE ${messages.conversationId} = ${conversationId}
+            ORDER BY ${messages.seq} LIMIT ${limit}))
           RETURNING ${messages.id})
         SELECT (SELECT count(*)::int FROM gone) AS messages,
                (SELECT count(*)::int FROM ${files} WHERE ${files.messageId} IN (SELECT id FROM gone)) AS files`,

@@ -124,7 +124,7 @@ export function createApp(opts: AppOptions): App {
     deps,
     viewer,
     requestId,
-    loaders: createLoaders(db, viewer?.userId ?? null),
+    loaders: createLoaders(db, viewer?.userId ?? null, clock),
     operation: { name: null },
   });
 

@@ -12,7 +12,12 @@ export interface Metrics {
   error(code: string, transport: Transport): void;
   /** A request refused by a rate limit (`mutation` per user, `anonymous` per address). */
   rateLimited(limit: 'mutation' | 'anonymous'): void;
+  /** One retention sweep's counts (T5). */
+  sweep(counts: SweepCounts): void;
 }
+
+/** What a sweep reports to `/metrics` (every count of `SweepRun`). */
+export type SweepCounts = { durationMs: number } & { [count: string]: number };
 
 /** Distinct operation names kept as label values; later ones count as `other` (bounded cardinality). */
 const MAX_OPERATION_NAMES = 200;
@@ -73,6 +78,23 @@ export function createMetrics(bus: NoticeBus): Metrics {
     labelNames: ['limit'],
     registers: [registry],
   });
+  const sweeps = new Counter({
+    name: 'ties_sweep_runs_total',
+    help: 'Retention sweeps run by this instance.',
+    registers: [registry],
+  });
+  const swept = new Counter({
+    name: 'ties_sweep_items_total',
+    help: 'What retention sweeps did, by count (purgedMessages, purgedFiles, heldBack, …).',
+    labelNames: ['count'],
+    registers: [registry],
+  });
+  const sweepSeconds = new Histogram({
+    name: 'ties_sweep_duration_seconds',
+    help: 'How long a retention sweep took.',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [registry],
+  });
   const names = new Set<string>();
   const label = (name: string | null | undefined): string => {
     if (!name) return 'anonymous';
@@ -88,5 +110,10 @@ export function createMetrics(bus: NoticeBus): Metrics {
       durations.observe({ operation: label(name), transport }, seconds),
     error: (code, transport) => errors.inc({ code, transport }),
     rateLimited: (limit) => limited.inc({ limit }),
+    sweep: ({ durationMs, ...counts }) => {
+      sweeps.inc();
+      sweepSeconds.observe(durationMs / 1000);
+      for (const [count, n] of Object.entries(counts)) if (n > 0) swept.inc({ count }, n);
+    },
   };
 }

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
 /** What a chain is about: one chain per subject. */
-export const SUBJECT_KINDS = ['GROUP', 'LEGAL_HOLD'] as const;
+export const SUBJECT_KINDS = ['GROUP', 'LEGAL_HOLD', 'SWEEP'] as const;
 export type SubjectKind = (typeof SUBJECT_KINDS)[number];
 
 /**
@@ -102,7 +102,7 @@ export function auditDataProblem(data: unknown): string | null {
 
 /** Why `e` cannot be appended (subject kind, kind, instant or data), or null when it can. */
 export function newEntryProblem(e: NewAuditEntry): string | null {
-  if (!SUBJECT_KINDS.includes(e.subjectKind)) return 'subjectKind: GROUP or LEGAL_HOLD';
+  if (!SUBJECT_KINDS.includes(e.subjectKind)) return `subjectKind: one of ${SUBJECT_KINDS.join(', ')}`;
   if (!KIND.test(e.kind)) return 'kind: upper snake case, 1 to 64 characters';
   if (!(e.at instanceof Date) || Number.isNaN(e.at.getTime())) return 'at: not a date';
   return auditDataProblem(e.data);

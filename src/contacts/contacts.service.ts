@@ -1,17 +1,19 @@
+import { sql } from 'drizzle-orm';
 import type { Viewer } from '../auth.js';
 import type { Db } from '../db/client.js';
 import {
-  countMessages,
+  countVisible,
   createDirect,
-  deleteMessages,
   findDirect,
   findDirectForUpdate,
+  purgeMessages,
   updateRetention,
 } from '../messages/messages.store.js';
 import type { ConversationRow } from '../messages/messages.tables.js';
 import { publish } from '../notices/notices.outbox.js';
 import type { NewNotice } from '../notices/notices.store.js';
 import { historyVisible, type RetentionView } from '../retention/retention.rules.js';
+import { refreshT2 } from '../retention/retention.store.js';
 import type { Deps } from '../shared/deps.js';
 import { isUuid, malformedId, requireId } from '../shared/ids.js';
 import { ok, onField, type Refusal, type Result, refuse } from '../shared/result.js';
@@ -111,8 +113,12 @@ async function apply(
   const { tx, actorId, peerId, pair, now } = l;
   if (o.pair.mine !== pair.mine) await saveEntry(tx, actorId, peerId, o.pair.mine);
   if (o.pair.theirs !== pair.theirs) await saveEntry(tx, peerId, actorId, o.pair.theirs);
-  let conversation = l.conversation ?? (await createDirect(tx, actorId, peerId, now));
-  const purgedMessages = o.purgeNow ? await deleteMessages(tx, conversation.id) : 0;
+  let conversation = l.conversation;
+  if (!conversation) {
+    conversation = await createDirect(tx, actorId, peerId, now);
+    await refreshT2(tx, sql`c.id = ${conversation.id}`, now); // T2: the parties' default periods
+  }
+  const purgedMessages = o.purgeNow ? (await purgeMessages(tx, conversation.id, now)).messages : 0;
   const c = o.pair.conversation;
   const b = factsOf(conversation);
   if (
@@ -306,7 +312,10 @@ async function changePair(
     await opts.extra?.(l);
     await publish(l.tx, applied.notices, l.now);
     const id = applied.conversation.id;
-    const visibleMessages = historyVisible(applied.conversation, l.now) ? await countMessages(l.tx, id) : 0;
+    const reader = { viewerId: l.actorId, now: l.now };
+    const visibleMessages = historyVisible(applied.conversation, l.now)
+      ? await countVisible(l.tx, reader, id)
+      : 0;
     return ok({
       contact: contactView(l.actorId, l.peerId, d.pair, id),
       retention: { ...retentionOf(d.pair, l.now), conversationId: id, visibleMessages },
@@ -379,7 +388,9 @@ export async function deletionPreview(
   const { pair, conversation } = await readPair(deps.db, viewer.userId, peerId);
   const now = deps.clock.now();
   const visible =
-    conversation && historyVisible(conversation, now) ? await countMessages(deps.db, conversation.id) : 0;
+    conversation && historyVisible(conversation, now)
+      ? await countVisible(deps.db, { viewerId: viewer.userId, now }, conversation.id)
+      : 0;
   return ok(preview(pair, action, visible, now));
 }
 

@@ -8,4 +8,5 @@ export * from '../messages/messages.tables.js';
 export * from '../notices/notices.tables.js';
 export * from '../payments/payments.tables.js';
 export * from '../ratelimits/ratelimits.tables.js';
+export * from '../retention/retention.tables.js';
 export * from '../users/users.tables.js';

@@ -9,6 +9,8 @@ import type { GroupRow, GroupMemberRow, TransferRow, DissolutionRow } from '../g
 import type { FileMeta } from '../files/files.store.js';
 import type { PaymentRow } from '../payments/payments.tables.js';
 import type { AuditEntryRow } from '../audit/audit.tables.js';
+import type { LegalHoldRow } from '../retention/retention.tables.js';
+import type { PolicyView } from '../retention/policies.service.js';
 import type { DissolutionPreviewView } from '../groups/dissolution.service.js';
 import type { Context } from '../graphql/context.js';
 export type Maybe<T> = T | null;
@@ -761,12 +763,51 @@ export type LeaveGroupPayload = {
   userErrors: Array<UserError>;
 };
 
-/** T3: a legal hold (placing holds is not built yet; the list is empty). */
+/** T3: a legal hold (operators only). */
 export type LegalHold = {
   __typename?: 'LegalHold';
+  /** Whether it is in force. */
+  active: Scalars['Boolean']['output'];
+  /** The conversation it covers, or null. */
+  conversationId?: Maybe<Scalars['ID']['output']>;
+  /** Only messages sent at or after this instant (null: from the start). */
+  from?: Maybe<Scalars['DateTime']['output']>;
+  /** The group it covers (its conversation and files), or null. */
+  groupId?: Maybe<Scalars['ID']['output']>;
+  /** Opaque id (also the subject of its audit chain). */
   id: Scalars['ID']['output'];
+  /** When it was placed. */
   placedAt: Scalars['DateTime']['output'];
+  /** The operator who placed it. */
+  placedBy: Scalars['ID']['output'];
+  /** Why it was placed. */
   reason: Scalars['String']['output'];
+  /** When it was released (null while active). */
+  releasedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The operator who released it (null while active). */
+  releasedBy?: Maybe<Scalars['ID']['output']>;
+  /** Only messages sent before this instant (null: no end). */
+  to?: Maybe<Scalars['DateTime']['output']>;
+  /** The user it covers (every conversation they are or were a party of), or null. */
+  userId?: Maybe<Scalars['ID']['output']>;
+};
+
+/** A page of legal holds (Relay). */
+export type LegalHoldConnection = {
+  __typename?: 'LegalHoldConnection';
+  /** The items of this page. */
+  edges: Array<LegalHoldEdge>;
+  /** Whether more items follow, and the cursor to read them. */
+  pageInfo: PageInfo;
+};
+
+/** One legal hold of a page. */
+export type LegalHoldEdge = {
+  __typename?: 'LegalHoldEdge';
+  /** Pass as `after` to read on after this item. */
+  cursor: Scalars['String']['output'];
+  /** The item. */
+  node: LegalHold;
 };
 
 export type Message = {
@@ -780,7 +821,7 @@ export type Message = {
   payment?: Maybe<Payment>;
   sender: User;
   sentAt: Scalars['DateTime']['output'];
-  /** T2: starred by the viewer (always false until starring lands). */
+  /** T2: starred by the viewer (`starMessage`); each user stars for themselves. */
   starred: Scalars['Boolean']['output'];
 };
 
@@ -864,6 +905,15 @@ export type Mutation = {
   /** G1: any member but the owner leaves (the owner must transfer ownership first: `FORBIDDEN`). A pending transfer to the leaver lapses. */
   leaveGroup: LeaveGroupPayload;
   /**
+   * T3, operators only: places a legal hold on exactly one of a user (every conversation they are
+   * or were a party of), a conversation, or a group (its conversation and files), optionally for
+   * messages sent in [`from`, `to`). While it is active no purge deletes a covered row — R3, R4, G3,
+   * T2 — yet every user sees exactly what they would without it. Audited on the hold's own chain.
+   */
+  placeLegalHold: PlaceLegalHoldPayload;
+  /** T3, operators only: releases an active hold; the next sweep deletes what it kept that no other hold covers. */
+  releaseLegalHold: ReleaseLegalHoldPayload;
+  /**
    * G1: admins remove MEMBERs; the owner removes anyone but itself (`FORBIDDEN` otherwise). The removed
    * user stops seeing the group, its messages and its notices at once, and is told once
    * (`GroupMemberChanged`, REMOVED). A pending transfer to them lapses.
@@ -884,7 +934,12 @@ export type Mutation = {
    * nothing is touched before the window ends. After it: `WINDOW_CLOSED`.
    */
   restoreGroup: RestoreGroupPayload;
-  /** T5, operator only: purges everything due now (R3 buffers past `purgeAt`, notices older than 7 days, expired rate-limit counters and idempotency keys) and reports counts. */
+  /**
+   * T5, operator only: runs one retention sweep now — R3 buffers past `purgeAt`, dissolution steps
+   * that came due (G3, G5), messages that left every participant's view (T2), rows whose legal hold
+   * was released (T3), notices older than 7 days, expired rate-limit counters and idempotency keys —
+   * and reports counts (also appended to the sweeper's audit chain when it did anything).
+   */
   runRetentionSweep: RunRetentionSweepPayload;
   /**
    * R1: asks `userId` to be friends. Answers with the existing request when one is pending already
@@ -906,6 +961,19 @@ export type Mutation = {
   setDissolutionProtection: SetDissolutionProtectionPayload;
   /** G1, owner only: appoints (`ADMIN`) or dismisses (`MEMBER`) an admin. The owner's own role changes only by a transfer. */
   setMemberRole: SetMemberRolePayload;
+  /**
+   * T1: sets the viewer's own period for one conversation (`conversationId`) or, without it, their
+   * default for every conversation that has none of its own. Messages older than the period leave
+   * the viewer's view at once (the peer's or other members' views are their own); a message is
+   * deleted only once it has left every participant's view and no legal hold covers it (T2).
+   */
+  setRetentionPolicy: SetRetentionPolicyPayload;
+  /**
+   * T2: stars or unstars a message in the viewer's view (`NOT_FOUND` otherwise). A starred message
+   * stays in the viewer's view whatever their period, and its row stays while the viewer is a
+   * participant; a purge (R3, R4, G3) still takes it.
+   */
+  starMessage: StarMessagePayload;
   /**
    * G2, owner only: offers ownership to a member. The transfer is PENDING until the member accepts
    * or declines (`respondToOwnershipTransfer`) or the owner cancels it; it lapses if the member
@@ -962,6 +1030,16 @@ export type MutationLeaveGroupArgs = {
 };
 
 
+export type MutationPlaceLegalHoldArgs = {
+  input: PlaceLegalHoldInput;
+};
+
+
+export type MutationReleaseLegalHoldArgs = {
+  input: ReleaseLegalHoldInput;
+};
+
+
 export type MutationRemoveFromGroupArgs = {
   input: RemoveFromGroupInput;
 };
@@ -1004,6 +1082,16 @@ export type MutationSetDissolutionProtectionArgs = {
 
 export type MutationSetMemberRoleArgs = {
   input: SetMemberRoleInput;
+};
+
+
+export type MutationSetRetentionPolicyArgs = {
+  input: SetRetentionPolicyInput;
+};
+
+
+export type MutationStarMessageArgs = {
+  input: StarMessageInput;
 };
 
 
@@ -1133,6 +1221,31 @@ export type PaymentInput = {
   toUserId: Scalars['ID']['input'];
 };
 
+/** What placeLegalHold takes: exactly one of userId, conversationId, groupId. */
+export type PlaceLegalHoldInput = {
+  /** A conversation id. */
+  conversationId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only messages sent at or after this instant. */
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  /** A group id: its conversation and files. */
+  groupId?: InputMaybe<Scalars['ID']['input']>;
+  /** 1 to 500 characters. */
+  reason: Scalars['String']['input'];
+  /** Only messages sent before this instant (after `from`). */
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+  /** A user id: every conversation they are or were a party of. */
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** What placeLegalHold answers. */
+export type PlaceLegalHoldPayload = {
+  __typename?: 'PlaceLegalHoldPayload';
+  /** The hold (null when refused). */
+  hold?: Maybe<LegalHold>;
+  /** Why nothing changed (empty on success). */
+  userErrors: Array<UserError>;
+};
+
 export type Query = {
   __typename?: 'Query';
   /**
@@ -1184,6 +1297,8 @@ export type Query = {
   group?: Maybe<Group>;
   /** The viewer's groups, most recently joined first. */
   groups: GroupConnection;
+  /** T3, operators only (`FORBIDDEN` for everyone else): every legal hold, active or released, newest first. */
+  legalHolds: LegalHoldConnection;
   /** The authenticated user. Requires a token (`UNAUTHENTICATED` otherwise). */
   me: User;
   /** Messages of a conversation the viewer is a party of, newest first. Empty once purged — from `purgeAt` on for R3, even before the sweeper deletes the rows. */
@@ -1203,7 +1318,13 @@ export type Query = {
    * conversation is purged.
    */
   payments: PaymentConnection;
-  /** T4: the viewer's retention status of a conversation the viewer is a party of (`NOT_FOUND` otherwise). */
+  /** T1: the viewer's own period for a conversation (its own policy, else the viewer's default), or the default without `conversationId`. */
+  retentionPolicy: RetentionPolicy;
+  /**
+   * T4: the viewer's retention status of a conversation the viewer is a party of (`NOT_FOUND`
+   * otherwise). Operators may ask about any conversation: for one they are no party of they get the
+   * conversation-wide state (as nobody's view: period FOREVER) with its `holds`.
+   */
   retentionStatus: RetentionStatus;
   /**
    * G11: recomputes every hash and link of the subject's chain and compares its end with the stored
@@ -1288,6 +1409,12 @@ export type QueryGroupsArgs = {
 };
 
 
+export type QueryLegalHoldsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryMessagesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   conversationId: Scalars['ID']['input'];
@@ -1307,6 +1434,11 @@ export type QueryPaymentsArgs = {
 };
 
 
+export type QueryRetentionPolicyArgs = {
+  conversationId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
 export type QueryRetentionStatusArgs = {
   conversationId: Scalars['ID']['input'];
 };
@@ -1314,6 +1446,21 @@ export type QueryRetentionStatusArgs = {
 
 export type QueryVerifyAuditChainArgs = {
   subjectId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** What releaseLegalHold takes. */
+export type ReleaseLegalHoldInput = {
+  /** An active hold's id. */
+  holdId: Scalars['ID']['input'];
+};
+
+/** What releaseLegalHold answers. */
+export type ReleaseLegalHoldPayload = {
+  __typename?: 'ReleaseLegalHoldPayload';
+  /** The hold, released (null when refused). */
+  hold?: Maybe<LegalHold>;
+  /** Why nothing changed (empty on success). */
+  userErrors: Array<UserError>;
 };
 
 /** What removeFromGroup takes. */
@@ -1409,22 +1556,40 @@ export type RestoreGroupPayload = {
   userErrors: Array<UserError>;
 };
 
+/** T1: how long messages stay in a user's view. */
 export type RetentionPeriod =
+  /** `days` days (1 to 36,500). */
   | 'DAYS'
+  /** Always (the default). */
   | 'FOREVER'
+  /** 365 days. */
   | 'ONE_YEAR'
+  /** 90 days. */
   | 'THREE_MONTHS';
+
+/** T1: a user's own period, for one conversation or as their default. */
+export type RetentionPolicy = {
+  __typename?: 'RetentionPolicy';
+  /** The conversation; null for the default. */
+  conversationId?: Maybe<Scalars['ID']['output']>;
+  /** The period in days (null for FOREVER). */
+  days?: Maybe<Scalars['Int']['output']>;
+  /** The period. */
+  period: RetentionPeriod;
+};
 
 /**
  * The state of a conversation's history from the viewer's view. The party a peer silently deleted or
  * blocked sees ACTIVE (R2).
  */
 export type RetentionState =
+  /** History kept, nothing scheduled (T1 periods apply per viewer). */
   | 'ACTIVE'
   /** The viewer blocks the peer; history kept (R4). */
   | 'BLOCKED'
   /** Mutually deleted; history kept until `purgeAt`, restorable until then (R3). */
   | 'BUFFERED'
+  /** G3: the conversation's group is dissolved (read-only; restorable until `restorableUntil`). */
   | 'DISSOLVED'
   /** The viewer deleted the peer; history kept, restorable by re-adding at any time (R2). */
   | 'ONE_WAY_DELETED'
@@ -1437,15 +1602,15 @@ export type RetentionStatus = {
   conversationId: Scalars['ID']['output'];
   /** T3, operators only (null for everyone else). */
   holds?: Maybe<Array<LegalHold>>;
-  /** T1: when the next messages leave the viewer's view by the period (null: never). */
+  /** T1: when the viewer's oldest visible, unstarred message leaves the viewer's view (null: never, or nothing visible). */
   nextExpiryAt?: Maybe<Scalars['DateTime']['output']>;
-  /** T1: the viewer's own period (FOREVER until retention policies land). */
+  /** T1: the viewer's own period for this conversation (its own policy, else the default). */
   period: RetentionPeriod;
   /** R3: when the messages will be purged (null: nothing scheduled). */
   purgeAt?: Maybe<Scalars['DateTime']['output']>;
   /** When the messages were purged (PURGED only): `purgeAt` for R3 (whenever the sweeper deleted the rows), the block instant for R4. */
   purgedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** The rule that decides the state: `T1` (ACTIVE), `R2`, `R3`, `R4`. */
+  /** The rule that decides the state: `T1` (ACTIVE), `R2`, `R3`, `R4`, `G3` (DISSOLVED or purged by a dissolution), `G5` (a dissolution is scheduled). */
   reason: Scalars['String']['output'];
   /** Whether the viewer can still bring the history back by re-adding the peer. */
   restorable: Scalars['Boolean']['output'];
@@ -1456,9 +1621,12 @@ export type RetentionStatus = {
   visibleMessages: Scalars['Int']['output'];
 };
 
+/** What runRetentionSweep answers. */
 export type RunRetentionSweepPayload = {
   __typename?: 'RunRetentionSweepPayload';
+  /** The counts (null when refused). */
   run?: Maybe<SweepRun>;
+  /** Why nothing ran (empty on success). */
   userErrors: Array<UserError>;
 };
 
@@ -1540,6 +1708,27 @@ export type SetMemberRolePayload = {
   userErrors: Array<UserError>;
 };
 
+/** What setRetentionPolicy takes. */
+export type SetRetentionPolicyInput = {
+  /** A conversation the viewer is a party of (else `NOT_FOUND`); omit to set the default. */
+  conversationId?: InputMaybe<Scalars['ID']['input']>;
+  /** With DAYS only: 1 to 36,500 (else `BAD_USER_INPUT`). */
+  days?: InputMaybe<Scalars['Int']['input']>;
+  /** The period. */
+  period: RetentionPeriod;
+};
+
+/** What setRetentionPolicy answers. */
+export type SetRetentionPolicyPayload = {
+  __typename?: 'SetRetentionPolicyPayload';
+  /** The policy as set (null when refused). */
+  policy?: Maybe<RetentionPolicy>;
+  /** The viewer's retention status of the conversation (null for the default, or when refused). */
+  status?: Maybe<RetentionStatus>;
+  /** Why nothing changed (empty on success). */
+  userErrors: Array<UserError>;
+};
+
 /** A chain's head, signed: what a verifier keeps to prove later rewrites or truncations. */
 export type SignedAuditHead = {
   __typename?: 'SignedAuditHead';
@@ -1555,6 +1744,23 @@ export type SignedAuditHead = {
   length: Scalars['Int']['output'];
   /** The chain. */
   subjectId: Scalars['ID']['output'];
+};
+
+/** What starMessage takes. */
+export type StarMessageInput = {
+  /** A message in the viewer's view (else `NOT_FOUND`). */
+  messageId: Scalars['ID']['input'];
+  /** true stars, false unstars. */
+  starred: Scalars['Boolean']['input'];
+};
+
+/** What starMessage answers. */
+export type StarMessagePayload = {
+  __typename?: 'StarMessagePayload';
+  /** The message (null when refused). */
+  message?: Maybe<Message>;
+  /** Why nothing changed (empty on success). */
+  userErrors: Array<UserError>;
 };
 
 export type Subscription = {
@@ -1583,6 +1789,8 @@ export type SweepRun = {
   dissolutionsFinalized: Scalars['Int']['output'];
   /** How long the run took, in milliseconds. */
   durationMs: Scalars['Int']['output'];
+  /** T3: message rows a legal hold kept this run instead of deleting them (gone for every reader all the same). */
+  heldBack: Scalars['Int']['output'];
   /** Payment records that left their dissolved group 72 hours after it took effect (G3); the ledgers keep them. */
   paymentsDetached: Scalars['Int']['output'];
   /** `sendMessage` idempotency keys older than 24 hours that were deleted. */
@@ -1813,7 +2021,9 @@ export type ResolversTypes = {
   Jwk: ResolverTypeWrapper<Jwk>;
   LeaveGroupInput: LeaveGroupInput;
   LeaveGroupPayload: ResolverTypeWrapper<LeaveGroupPayload>;
-  LegalHold: ResolverTypeWrapper<LegalHold>;
+  LegalHold: ResolverTypeWrapper<LegalHoldRow>;
+  LegalHoldConnection: ResolverTypeWrapper<Omit<LegalHoldConnection, 'edges'> & { edges: Array<ResolversTypes['LegalHoldEdge']> }>;
+  LegalHoldEdge: ResolverTypeWrapper<Omit<LegalHoldEdge, 'node'> & { node: ResolversTypes['LegalHold'] }>;
   Message: ResolverTypeWrapper<MessageRow>;
   MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
@@ -1829,7 +2039,11 @@ export type ResolversTypes = {
   PaymentConnection: ResolverTypeWrapper<Omit<PaymentConnection, 'edges'> & { edges: Array<ResolversTypes['PaymentEdge']> }>;
   PaymentEdge: ResolverTypeWrapper<Omit<PaymentEdge, 'node'> & { node: ResolversTypes['Payment'] }>;
   PaymentInput: PaymentInput;
+  PlaceLegalHoldInput: PlaceLegalHoldInput;
+  PlaceLegalHoldPayload: ResolverTypeWrapper<Omit<PlaceLegalHoldPayload, 'hold'> & { hold?: Maybe<ResolversTypes['LegalHold']> }>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReleaseLegalHoldInput: ReleaseLegalHoldInput;
+  ReleaseLegalHoldPayload: ResolverTypeWrapper<Omit<ReleaseLegalHoldPayload, 'hold'> & { hold?: Maybe<ResolversTypes['LegalHold']> }>;
   RemoveFromGroupInput: RemoveFromGroupInput;
   RemoveFromGroupPayload: ResolverTypeWrapper<Omit<RemoveFromGroupPayload, 'group'> & { group?: Maybe<ResolversTypes['Group']> }>;
   RequestDeletionProofInput: RequestDeletionProofInput;
@@ -1843,6 +2057,7 @@ export type ResolversTypes = {
   RestoreGroupInput: RestoreGroupInput;
   RestoreGroupPayload: ResolverTypeWrapper<Omit<RestoreGroupPayload, 'dissolution' | 'group'> & { dissolution?: Maybe<ResolversTypes['Dissolution']>, group?: Maybe<ResolversTypes['Group']> }>;
   RetentionPeriod: RetentionPeriod;
+  RetentionPolicy: ResolverTypeWrapper<PolicyView>;
   RetentionState: RetentionState;
   RetentionStatus: ResolverTypeWrapper<RetentionView>;
   RunRetentionSweepPayload: ResolverTypeWrapper<RunRetentionSweepPayload>;
@@ -1854,7 +2069,11 @@ export type ResolversTypes = {
   SetDissolutionProtectionPayload: ResolverTypeWrapper<Omit<SetDissolutionProtectionPayload, 'group'> & { group?: Maybe<ResolversTypes['Group']> }>;
   SetMemberRoleInput: SetMemberRoleInput;
   SetMemberRolePayload: ResolverTypeWrapper<Omit<SetMemberRolePayload, 'member'> & { member?: Maybe<ResolversTypes['GroupMember']> }>;
+  SetRetentionPolicyInput: SetRetentionPolicyInput;
+  SetRetentionPolicyPayload: ResolverTypeWrapper<Omit<SetRetentionPolicyPayload, 'policy' | 'status'> & { policy?: Maybe<ResolversTypes['RetentionPolicy']>, status?: Maybe<ResolversTypes['RetentionStatus']> }>;
   SignedAuditHead: ResolverTypeWrapper<SignedAuditHead>;
+  StarMessageInput: StarMessageInput;
+  StarMessagePayload: ResolverTypeWrapper<Omit<StarMessagePayload, 'message'> & { message?: Maybe<ResolversTypes['Message']> }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SweepRun: ResolverTypeWrapper<SweepRun>;
@@ -1924,7 +2143,9 @@ export type ResolversParentTypes = {
   Jwk: Jwk;
   LeaveGroupInput: LeaveGroupInput;
   LeaveGroupPayload: LeaveGroupPayload;
-  LegalHold: LegalHold;
+  LegalHold: LegalHoldRow;
+  LegalHoldConnection: Omit<LegalHoldConnection, 'edges'> & { edges: Array<ResolversParentTypes['LegalHoldEdge']> };
+  LegalHoldEdge: Omit<LegalHoldEdge, 'node'> & { node: ResolversParentTypes['LegalHold'] };
   Message: MessageRow;
   MessageConnection: Omit<MessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['MessageEdge']> };
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
@@ -1940,7 +2161,11 @@ export type ResolversParentTypes = {
   PaymentConnection: Omit<PaymentConnection, 'edges'> & { edges: Array<ResolversParentTypes['PaymentEdge']> };
   PaymentEdge: Omit<PaymentEdge, 'node'> & { node: ResolversParentTypes['Payment'] };
   PaymentInput: PaymentInput;
+  PlaceLegalHoldInput: PlaceLegalHoldInput;
+  PlaceLegalHoldPayload: Omit<PlaceLegalHoldPayload, 'hold'> & { hold?: Maybe<ResolversParentTypes['LegalHold']> };
   Query: Record<PropertyKey, never>;
+  ReleaseLegalHoldInput: ReleaseLegalHoldInput;
+  ReleaseLegalHoldPayload: Omit<ReleaseLegalHoldPayload, 'hold'> & { hold?: Maybe<ResolversParentTypes['LegalHold']> };
   RemoveFromGroupInput: RemoveFromGroupInput;
   RemoveFromGroupPayload: Omit<RemoveFromGroupPayload, 'group'> & { group?: Maybe<ResolversParentTypes['Group']> };
   RequestDeletionProofInput: RequestDeletionProofInput;
@@ -1951,6 +2176,7 @@ export type ResolversParentTypes = {
   RespondToOwnershipTransferPayload: Omit<RespondToOwnershipTransferPayload, 'group' | 'transfer'> & { group?: Maybe<ResolversParentTypes['Group']>, transfer?: Maybe<ResolversParentTypes['OwnershipTransfer']> };
   RestoreGroupInput: RestoreGroupInput;
   RestoreGroupPayload: Omit<RestoreGroupPayload, 'dissolution' | 'group'> & { dissolution?: Maybe<ResolversParentTypes['Dissolution']>, group?: Maybe<ResolversParentTypes['Group']> };
+  RetentionPolicy: PolicyView;
   RetentionStatus: RetentionView;
   RunRetentionSweepPayload: RunRetentionSweepPayload;
   SendFriendRequestInput: SendFriendRequestInput;
@@ -1961,7 +2187,11 @@ export type ResolversParentTypes = {
   SetDissolutionProtectionPayload: Omit<SetDissolutionProtectionPayload, 'group'> & { group?: Maybe<ResolversParentTypes['Group']> };
   SetMemberRoleInput: SetMemberRoleInput;
   SetMemberRolePayload: Omit<SetMemberRolePayload, 'member'> & { member?: Maybe<ResolversParentTypes['GroupMember']> };
+  SetRetentionPolicyInput: SetRetentionPolicyInput;
+  SetRetentionPolicyPayload: Omit<SetRetentionPolicyPayload, 'policy' | 'status'> & { policy?: Maybe<ResolversParentTypes['RetentionPolicy']>, status?: Maybe<ResolversParentTypes['RetentionStatus']> };
   SignedAuditHead: SignedAuditHead;
+  StarMessageInput: StarMessageInput;
+  StarMessagePayload: Omit<StarMessagePayload, 'message'> & { message?: Maybe<ResolversParentTypes['Message']> };
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   SweepRun: SweepRun;
@@ -2287,9 +2517,28 @@ export type LeaveGroupPayloadResolvers<ContextType = Context, ParentType extends
 };
 
 export type LegalHoldResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LegalHold'] = ResolversParentTypes['LegalHold']> = {
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  conversationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  groupId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   placedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  placedBy?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  releasedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  releasedBy?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  userId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type LegalHoldConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LegalHoldConnection'] = ResolversParentTypes['LegalHoldConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['LegalHoldEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type LegalHoldEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LegalHoldEdge'] = ResolversParentTypes['LegalHoldEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['LegalHold'], ParentType, ContextType>;
 };
 
 export type MessageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = {
@@ -2333,6 +2582,8 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   dissolveGroup?: Resolver<ResolversTypes['DissolveGroupPayload'], ParentType, ContextType, RequireFields<MutationDissolveGroupArgs, 'input'>>;
   inviteToGroup?: Resolver<ResolversTypes['InviteToGroupPayload'], ParentType, ContextType, RequireFields<MutationInviteToGroupArgs, 'input'>>;
   leaveGroup?: Resolver<ResolversTypes['LeaveGroupPayload'], ParentType, ContextType, RequireFields<MutationLeaveGroupArgs, 'input'>>;
+  placeLegalHold?: Resolver<ResolversTypes['PlaceLegalHoldPayload'], ParentType, ContextType, RequireFields<MutationPlaceLegalHoldArgs, 'input'>>;
+  releaseLegalHold?: Resolver<ResolversTypes['ReleaseLegalHoldPayload'], ParentType, ContextType, RequireFields<MutationReleaseLegalHoldArgs, 'input'>>;
   removeFromGroup?: Resolver<ResolversTypes['RemoveFromGroupPayload'], ParentType, ContextType, RequireFields<MutationRemoveFromGroupArgs, 'input'>>;
   requestDeletionProof?: Resolver<ResolversTypes['RequestDeletionProofPayload'], ParentType, ContextType, RequireFields<MutationRequestDeletionProofArgs, 'input'>>;
   respondToFriendRequest?: Resolver<ResolversTypes['RespondToFriendRequestPayload'], ParentType, ContextType, RequireFields<MutationRespondToFriendRequestArgs, 'input'>>;
@@ -2343,6 +2594,8 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   sendMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
   setDissolutionProtection?: Resolver<ResolversTypes['SetDissolutionProtectionPayload'], ParentType, ContextType, RequireFields<MutationSetDissolutionProtectionArgs, 'input'>>;
   setMemberRole?: Resolver<ResolversTypes['SetMemberRolePayload'], ParentType, ContextType, RequireFields<MutationSetMemberRoleArgs, 'input'>>;
+  setRetentionPolicy?: Resolver<ResolversTypes['SetRetentionPolicyPayload'], ParentType, ContextType, RequireFields<MutationSetRetentionPolicyArgs, 'input'>>;
+  starMessage?: Resolver<ResolversTypes['StarMessagePayload'], ParentType, ContextType, RequireFields<MutationStarMessageArgs, 'input'>>;
   transferOwnership?: Resolver<ResolversTypes['TransferOwnershipPayload'], ParentType, ContextType, RequireFields<MutationTransferOwnershipArgs, 'input'>>;
   unblockContact?: Resolver<ResolversTypes['UnblockContactPayload'], ParentType, ContextType, RequireFields<MutationUnblockContactArgs, 'input'>>;
 };
@@ -2408,6 +2661,11 @@ export type PaymentEdgeResolvers<ContextType = Context, ParentType extends Resol
   node?: Resolver<ResolversTypes['Payment'], ParentType, ContextType>;
 };
 
+export type PlaceLegalHoldPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PlaceLegalHoldPayload'] = ResolversParentTypes['PlaceLegalHoldPayload']> = {
+  hold?: Resolver<Maybe<ResolversTypes['LegalHold']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   auditHead?: Resolver<ResolversTypes['SignedAuditHead'], ParentType, ContextType, RequireFields<QueryAuditHeadArgs, 'subjectId'>>;
   auditTrail?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<QueryAuditTrailArgs, 'subjectId'>>;
@@ -2422,13 +2680,20 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   friendRequests?: Resolver<ResolversTypes['FriendRequestConnection'], ParentType, ContextType, RequireFields<QueryFriendRequestsArgs, 'direction'>>;
   group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType, RequireFields<QueryGroupArgs, 'id'>>;
   groups?: Resolver<ResolversTypes['GroupConnection'], ParentType, ContextType, Partial<QueryGroupsArgs>>;
+  legalHolds?: Resolver<ResolversTypes['LegalHoldConnection'], ParentType, ContextType, Partial<QueryLegalHoldsArgs>>;
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'conversationId'>>;
   notices?: Resolver<ResolversTypes['NoticeConnection'], ParentType, ContextType, Partial<QueryNoticesArgs>>;
   now?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   payments?: Resolver<ResolversTypes['PaymentConnection'], ParentType, ContextType, Partial<QueryPaymentsArgs>>;
+  retentionPolicy?: Resolver<ResolversTypes['RetentionPolicy'], ParentType, ContextType, Partial<QueryRetentionPolicyArgs>>;
   retentionStatus?: Resolver<ResolversTypes['RetentionStatus'], ParentType, ContextType, RequireFields<QueryRetentionStatusArgs, 'conversationId'>>;
   verifyAuditChain?: Resolver<ResolversTypes['AuditVerification'], ParentType, ContextType, Partial<QueryVerifyAuditChainArgs>>;
+};
+
+export type ReleaseLegalHoldPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReleaseLegalHoldPayload'] = ResolversParentTypes['ReleaseLegalHoldPayload']> = {
+  hold?: Resolver<Maybe<ResolversTypes['LegalHold']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type RemoveFromGroupPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RemoveFromGroupPayload'] = ResolversParentTypes['RemoveFromGroupPayload']> = {
@@ -2457,6 +2722,12 @@ export type RestoreGroupPayloadResolvers<ContextType = Context, ParentType exten
   dissolution?: Resolver<Maybe<ResolversTypes['Dissolution']>, ParentType, ContextType>;
   group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RetentionPolicyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RetentionPolicy'] = ResolversParentTypes['RetentionPolicy']> = {
+  conversationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  days?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  period?: Resolver<ResolversTypes['RetentionPeriod'], ParentType, ContextType>;
 };
 
 export type RetentionStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RetentionStatus'] = ResolversParentTypes['RetentionStatus']> = {
@@ -2499,11 +2770,22 @@ export type SetMemberRolePayloadResolvers<ContextType = Context, ParentType exte
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
+export type SetRetentionPolicyPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SetRetentionPolicyPayload'] = ResolversParentTypes['SetRetentionPolicyPayload']> = {
+  policy?: Resolver<Maybe<ResolversTypes['RetentionPolicy']>, ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['RetentionStatus']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
 export type SignedAuditHeadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SignedAuditHead'] = ResolversParentTypes['SignedAuditHead']> = {
   headHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   jws?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   length?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type StarMessagePayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StarMessagePayload'] = ResolversParentTypes['StarMessagePayload']> = {
+  message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
@@ -2514,6 +2796,7 @@ export type SweepRunResolvers<ContextType = Context, ParentType extends Resolver
   dissolutionsEffective?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   dissolutionsFinalized?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   durationMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  heldBack?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   paymentsDetached?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   prunedIdempotencyKeys?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   prunedNotices?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2589,6 +2872,8 @@ export type Resolvers<ContextType = Context> = {
   Jwk?: JwkResolvers<ContextType>;
   LeaveGroupPayload?: LeaveGroupPayloadResolvers<ContextType>;
   LegalHold?: LegalHoldResolvers<ContextType>;
+  LegalHoldConnection?: LegalHoldConnectionResolvers<ContextType>;
+  LegalHoldEdge?: LegalHoldEdgeResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
   MessageEdge?: MessageEdgeResolvers<ContextType>;
@@ -2603,19 +2888,24 @@ export type Resolvers<ContextType = Context> = {
   Payment?: PaymentResolvers<ContextType>;
   PaymentConnection?: PaymentConnectionResolvers<ContextType>;
   PaymentEdge?: PaymentEdgeResolvers<ContextType>;
+  PlaceLegalHoldPayload?: PlaceLegalHoldPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ReleaseLegalHoldPayload?: ReleaseLegalHoldPayloadResolvers<ContextType>;
   RemoveFromGroupPayload?: RemoveFromGroupPayloadResolvers<ContextType>;
   RequestDeletionProofPayload?: RequestDeletionProofPayloadResolvers<ContextType>;
   RespondToFriendRequestPayload?: RespondToFriendRequestPayloadResolvers<ContextType>;
   RespondToOwnershipTransferPayload?: RespondToOwnershipTransferPayloadResolvers<ContextType>;
   RestoreGroupPayload?: RestoreGroupPayloadResolvers<ContextType>;
+  RetentionPolicy?: RetentionPolicyResolvers<ContextType>;
   RetentionStatus?: RetentionStatusResolvers<ContextType>;
   RunRetentionSweepPayload?: RunRetentionSweepPayloadResolvers<ContextType>;
   SendFriendRequestPayload?: SendFriendRequestPayloadResolvers<ContextType>;
   SendMessagePayload?: SendMessagePayloadResolvers<ContextType>;
   SetDissolutionProtectionPayload?: SetDissolutionProtectionPayloadResolvers<ContextType>;
   SetMemberRolePayload?: SetMemberRolePayloadResolvers<ContextType>;
+  SetRetentionPolicyPayload?: SetRetentionPolicyPayloadResolvers<ContextType>;
   SignedAuditHead?: SignedAuditHeadResolvers<ContextType>;
+  StarMessagePayload?: StarMessagePayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   SweepRun?: SweepRunResolvers<ContextType>;
   TransferOwnershipPayload?: TransferOwnershipPayloadResolvers<ContextType>;

@@ -1,12 +1,13 @@
 import DataLoader from 'dataloader';
 import type { Viewer } from '../auth.js';
+import type { Clock } from '../clock.js';
 import type { Database } from '../db/client.js';
 import { type FileMeta, fileStore } from '../files/files.store.js';
 import { latestDissolutions } from '../groups/dissolution.store.js';
 import { findGroupsOf, membershipsOf, ownersOf, pendingTransfers } from '../groups/groups.store.js';
 import type { DissolutionRow, GroupMemberRow, GroupRow, TransferRow } from '../groups/groups.tables.js';
 import {
-  countMessagesOf,
+  countVisibleOf,
   findConversationsOf,
   findGroupConversations,
   listMessagesPages,
@@ -15,7 +16,13 @@ import {
 import type { ConversationRow, MessageRow } from '../messages/messages.tables.js';
 import { paymentsOfMessages } from '../payments/payments.store.js';
 import type { PaymentRow } from '../payments/payments.tables.js';
-import { loadRetentionFactsOf, type RetentionFacts } from '../retention/retention.store.js';
+import {
+  loadRetentionFactsOf,
+  type RetentionFacts,
+  starredBy,
+  type ViewerRetention,
+  viewerRetentionOf,
+} from '../retention/retention.store.js';
 import type { Deps } from '../shared/deps.js';
 import { findUsers } from '../users/users.store.js';
 import type { UserRow } from '../users/users.tables.js';
@@ -38,14 +45,18 @@ export interface Loaders {
   groupOwner: DataLoader<string, GroupMemberRow | null>;
   /** The pending ownership transfer by group id (null: none). */
   pendingTransfer: DataLoader<string, TransferRow | null>;
-  /** Stored messages by conversation id (the caller already may read it). */
-  storedMessages: DataLoader<string, number>;
+  /** Messages in the viewer's view now by conversation id (the caller already may read it). */
+  visibleMessages: DataLoader<string, number>;
   /** A message's attachment (its file's metadata) by message id (null: none). */
   attachment: DataLoader<string, FileMeta | null>;
   /** A message's payment by message id (null: none). */
   payment: DataLoader<string, PaymentRow | null>;
   /** The GROUP conversation by group id. */
   groupConversation: DataLoader<string, ConversationRow | null>;
+  /** T2: whether the viewer starred the message, by message id. */
+  starred: DataLoader<string, boolean>;
+  /** T4: the viewer's own period and next expiry by conversation id. */
+  viewerRetention: DataLoader<string, ViewerRetention | null>;
   /** A group's latest dissolution by group id (in force or not; null: never dissolved). */
   dissolution: DataLoader<string, DissolutionRow | null>;
 }
@@ -68,7 +79,12 @@ export interface Context {
  * conversation loads fail UNAUTHENTICATED). The conversation loaders batch but do not cache: a later
  * mutation of the same operation must see its own change, not a row loaded before it ran.
  */
-export function createLoaders(db: Database, viewerId: string | null): Loaders {
+export function createLoaders(db: Database, viewerId: string | null, clock: Clock): Loaders {
+  /** The viewer reading now (T1–T3 decide what is in their view); anonymous reads fail UNAUTHENTICATED. */
+  const reader = () => {
+    if (viewerId === null) throw unauthenticated();
+    return { viewerId, now: clock.now() };
+  };
   /** Answers each key with the row `find` returned for it, or null. */
   const byKey = <T>(
     find: (keys: readonly string[]) => Promise<T[]>,
@@ -96,10 +112,10 @@ export function createLoaders(db: Database, viewerId: string | null): Loaders {
       (c) => c.id,
     ),
     retentionFacts: ofViewer(
-      (ids, v) => loadRetentionFactsOf(db, ids, v),
+      (ids, v) => loadRetentionFactsOf(db, ids, v, clock.now()),
       (f) => f.conversation.id,
     ),
-    messagePage: new DataLoader((keys) => listMessagesPages(db, keys), { cache: false }),
+    messagePage: new DataLoader(async (keys) => listMessagesPages(db, reader(), keys), { cache: false }),
     group: ofViewer(
       (ids, v) => findGroupsOf(db, ids, v),
       (g) => g.id,
@@ -118,9 +134,9 @@ export function createLoaders(db: Database, viewerId: string | null): Loaders {
       (t) => t.groupId,
       { cache: false },
     ),
-    storedMessages: new DataLoader(
+    visibleMessages: new DataLoader(
       async (ids) => {
-        const found = new Map((await countMessagesOf(db, ids)).map((r) => [r.conversationId, r.n]));
+        const found = new Map((await countVisibleOf(db, reader(), ids)).map((r) => [r.conversationId, r.n]));
         return ids.map((id) => found.get(id) ?? 0);
       },
       { cache: false },
@@ -138,6 +154,18 @@ export function createLoaders(db: Database, viewerId: string | null): Loaders {
     groupConversation: byKey(
       (ids) => findGroupConversations(db, ids),
       (c) => c.groupId!,
+    ),
+    starred: new DataLoader(
+      async (ids) => {
+        const found = new Set(await starredBy(db, reader().viewerId, ids));
+        return ids.map((id) => found.has(id));
+      },
+      { cache: false },
+    ),
+    viewerRetention: byKey(
+      (ids) => viewerRetentionOf(db, reader(), ids),
+      (r) => r.conversationId,
+      { cache: false },
     ),
     dissolution: byKey(
       (ids) => latestDissolutions(db, ids),

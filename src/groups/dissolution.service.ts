@@ -7,7 +7,12 @@
 import { appendAudit } from '../audit/audit.service.js';
 import type { Viewer } from '../auth.js';
 import type { Db } from '../db/client.js';
-import { findGroupConversations, setGroupPurgeAt, updateRetention } from '../messages/messages.store.js';
+import {
+  findGroupConversations,
+  purgeMessages,
+  setGroupPurgeAt,
+  updateRetention,
+} from '../messages/messages.store.js';
 import { publish } from '../notices/notices.outbox.js';
 import type { NewNotice } from '../notices/notices.store.js';
 import type { Deps } from '../shared/deps.js';
@@ -32,7 +37,6 @@ import {
   insertDissolution,
   lockDueDissolutions,
   lockDueGroupPurges,
-  purgeMessageBatch,
   updateDissolution,
 } from './dissolution.store.js';
 import { permit } from './groups.rules.js';
@@ -262,6 +266,7 @@ export interface DissolutionSweep {
   filesDeleted: number;
   purgedMessages: number;
   purgedFiles: number;
+  heldBack: number;
 }
 
 const DISSOLUTION_BATCH = 50; // dissolutions per transaction
@@ -282,6 +287,7 @@ export async function advanceDissolutions(deps: Deps, now: Date): Promise<Dissol
     filesDeleted: 0,
     purgedMessages: 0,
     purgedFiles: 0,
+    heldBack: 0,
   };
   for (;;) {
     const n = await deps.db.transaction(async (tx) => {
@@ -312,12 +318,12 @@ async function step(tx: Db, row: DissolutionRow, now: Date, counts: DissolutionS
       const files = await deleteFilesOf(tx, conversationId);
       d = await updateDissolution(tx, d, { status: 'FINALIZED' });
       await audit(tx, d, 'DISSOLUTION_FINALIZED', null, now, {
-        filesDeleted: files,
+        filesDeleted: files.deleted + files.held, // a hold is not told (T3): the count is what left
         messagesToPurge: d.keepHistory ? 0 : content.messages,
       });
       notices.push(await tell(tx, d, 'FINALIZED', null));
       counts.dissolutionsFinalized++;
-      counts.filesDeleted += files;
+      counts.filesDeleted += files.deleted;
     } else {
       const n = await detachPayments(tx, conversationId);
       d = await updateDissolution(tx, d, { paymentsLeftAt: now });
@@ -339,10 +345,11 @@ async function purgeDissolvedHistory(deps: Deps, now: Date, counts: DissolutionS
     const more = await deps.db.transaction(async (tx) => {
       const [c] = await lockDueGroupPurges(tx, now, 1);
       if (!c) return false;
-      const gone = await purgeMessageBatch(tx, c.id, PURGE_BATCH);
-      counts.purgedMessages += gone.messages;
-      counts.purgedFiles += gone.files;
-      if (gone.messages < PURGE_BATCH) {
+      const gone = await purgeMessages(tx, c.id, now, { limit: PURGE_BATCH });
+      counts.purgedMessages += gone.deleted;
+      counts.purgedFiles += gone.deletedFiles;
+      counts.heldBack += gone.held;
+      if (gone.deleted < PURGE_BATCH) {
         await updateRetention(tx, c.id, {
           mutualSince: null,
           purgeAt: null,

@@ -3,6 +3,7 @@ import { type Db, rows } from '../db/client.js';
 import { files } from '../files/files.tables.js';
 import { conversations, messages } from '../messages/messages.tables.js';
 import { payments } from '../payments/payments.tables.js';
+import { heldMessage } from '../retention/retention.store.js';
 import { type DissolutionFacts, type DissolutionStatus, filesGoneAt, nextDue } from './dissolution.rules.js';
 import { type DissolutionRow, dissolutions, groups } from './groups.tables.js';
 
@@ -75,17 +76,25 @@ export async function lockDueDissolutions(db: Db, now: Date, limit: number): Pro
   return found.map((r) => r.d);
 }
 
-/** G3: deletes the files shared in a conversation (the messages stay); answers how many. */
-export async function deleteFilesOf(db: Db, conversationId: string): Promise<number> {
-  const [r] = await rows<{ n: number }>(
+/**
+ * G3: deletes the files shared in a conversation (the messages stay), but not those of messages
+ * under a legal hold (T3: readers see them gone all the same, by the dissolution's instants);
+ * answers how many were deleted and how many a hold kept.
+ */
+export async function deleteFilesOf(
+  db: Db,
+  conversationId: string,
+): Promise<{ deleted: number; held: number }> {
+  const [r] = await rows<{ deleted: number; held: number }>(
     db,
-    sql`WITH gone AS (
-          DELETE FROM ${files} WHERE ${files.messageId} IN (
-            SELECT ${messages.id} FROM ${messages} WHERE ${messages.conversationId} = ${conversationId})
-          RETURNING 1)
-        SELECT count(*)::int AS n FROM gone`,
+    sql`WITH doomed AS (
+          SELECT f.id, ${heldMessage(sql`m`, sql`c`)} AS held
+          FROM files f JOIN messages m ON m.id = f.message_id JOIN conversations c ON c.id = m.conversation_id
+          WHERE m.conversation_id = ${conversationId}),
+        gone AS (DELETE FROM files WHERE id IN (SELECT id FROM doomed WHERE NOT held) RETURNING 1)
+        SELECT (SELECT count(*)::int FROM gone) AS deleted, (SELECT count(*)::int FROM doomed WHERE held) AS held`,
   );
-  return r?.n ?? 0;
+  return { deleted: r?.deleted ?? 0, held: r?.held ?? 0 };
 }
 
 /** G3: the conversation's payment records leave it (the ledger keeps them); answers how many. */
@@ -108,9 +117,10 @@ export interface Content {
 export async function contentOf(db: Db, conversationId: string): Promise<Content> {
   const [r] = await rows<Content>(
     db,
-    sql`SELECT (SELECT count(*)::int FROM ${messages} WHERE ${messages.conversationId} = ${conversationId}) AS messages,
+    sql`SELECT (SELECT count(*)::int FROM ${messages} WHERE ${messages.conversationId} = ${conversationId}
+                 AND ${messages.purgedAt} IS NULL) AS messages,
                (SELECT count(*)::int FROM ${files} JOIN ${messages} ON ${messages.id} = ${files.messageId}
-                 WHERE ${messages.conversationId} = ${conversationId}) AS files,
+                 WHERE ${messages.conversationId} = ${conversationId} AND ${messages.purgedAt} IS NULL) AS files,
                (SELECT count(*)::int FROM ${payments} WHERE ${payments.conversationId} = ${conversationId}) AS payments`,
   );
   return { messages: r?.messages ?? 0, files: r?.files ?? 0, payments: r?.payments ?? 0 };
@@ -132,30 +142,6 @@ export async function lockDueGroupPurges(db: Db, now: Date, limit: number) {
     .orderBy(asc(conversations.purgeAt))
     .limit(limit)
     .for('update', { of: conversations, skipLocked: true });
-}
-
-/**
- * Deletes up to `limit` of a conversation's messages (their files go with them by cascade, their
- * payments stay in the ledger); answers how many messages and files.
- */
-export async function purgeMessageBatch(
-  db: Db,
-  conversationId: string,
-  limit: number,
-): Promise<{ messages: number; files: number }> {
-  // `= ANY(ARRAY(…))` keeps the batch on the (conversation_id, seq) index: an `IN (SELECT … LIMIT)`
-  // is planned as a hash join over the whole messages table.
-  const [r] = await rows<{ messages: number; files: number }>(
-    db,
-    sql`WITH gone AS (
-          DELETE FROM ${messages} WHERE ${messages.id} = ANY(ARRAY(
-            SELECT ${messages.id} FROM ${messages} WHERE ${messages.conversationId} = ${conversationId}
-            ORDER BY ${messages.seq} LIMIT ${limit}))
-          RETURNING ${messages.id})
-        SELECT (SELECT count(*)::int FROM gone) AS messages,
-               (SELECT count(*)::int FROM ${files} WHERE ${files.messageId} IN (SELECT id FROM gone)) AS files`,
-  );
-  return { messages: r?.messages ?? 0, files: r?.files ?? 0 };
 }
 
 /** G3: whether the files of this conversation (a dissolved group's) are gone at `now`. */

@@ -1,11 +1,13 @@
 // Group use cases (SPEC §2 G1, G2; R7). Each mutation runs in one transaction holding the group row
 // FOR UPDATE, asks the permission table (groups.rules.ts) before it changes anything, and writes
 // its notices in the same transaction (N2) to the members entitled to them (N3).
+import { sql } from 'drizzle-orm';
 import type { Viewer } from '../auth.js';
 import type { Db } from '../db/client.js';
 import { createGroupConversation } from '../messages/messages.store.js';
 import { publish } from '../notices/notices.outbox.js';
 import type { NewNotice } from '../notices/notices.store.js';
+import { refreshT2 } from '../retention/retention.store.js';
 import type { Deps } from '../shared/deps.js';
 import { isUserId, isUuid, malformedId, requireId } from '../shared/ids.js';
 import { ok, onField, type Result, refuse } from '../shared/result.js';
@@ -178,6 +180,7 @@ export async function createGroup(
       now,
     );
     await createGroupConversation(tx, group.id, now);
+    await refreshT2(tx, sql`c.group_id = ${group.id}`, now); // T2: the members' periods
     const all = [viewer.userId, ...others];
     await publish(tx, [memberNotice(all, group.id, 'JOINED', all, viewer.userId, null)], now);
     return ok({ group: { ...group, memberCount: all.length } });
@@ -211,6 +214,7 @@ export function inviteToGroup(
       now,
     );
     if (joined.length > 0) {
+      await refreshT2(tx, sql`c.group_id = ${group.id}`, now); // T2: the newcomers' periods count
       const audience = await memberIds(tx, group.id);
       await publish(tx, [memberNotice(audience, group.id, 'JOINED', joined, viewer.userId, 'MEMBER')], now);
     }
@@ -253,7 +257,8 @@ export function removeFromGroup(
     if (!target.ok) return target;
     const allowed = permit(role, 'REMOVE', target.value);
     if (!allowed.ok) return onField(allowed, field);
-    await removeMember(tx, group.id, input.userId);
+    await removeMember(tx, group.id, input.userId, now);
+    await refreshT2(tx, sql`c.group_id = ${group.id}`, now); // T2: they keep nothing alive now
     const lapsed = await lapseTransfersTo(tx, group.id, input.userId, now);
     const audience = [...(await memberIds(tx, group.id)), input.userId];
     await publish(
@@ -272,7 +277,8 @@ export function leaveGroup(
   input: { groupId: string },
 ): Promise<Result<{ groupId: string }>> {
   return withGroup(deps, viewer.userId, input.groupId, 'LEAVE', async ({ tx, group, now }) => {
-    await removeMember(tx, group.id, viewer.userId);
+    await removeMember(tx, group.id, viewer.userId, now);
+    await refreshT2(tx, sql`c.group_id = ${group.id}`, now); // T2: they keep nothing alive now
     const lapsed = await lapseTransfersTo(tx, group.id, viewer.userId, now);
     const audience = [...(await memberIds(tx, group.id)), viewer.userId];
     await publish(

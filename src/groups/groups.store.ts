@@ -6,6 +6,7 @@ import type { GroupKind, GroupRole, Standing, TransferStatus } from './groups.ru
 import {
   type GroupMemberRow,
   type GroupRow,
+  groupDepartures,
   groupMembers,
   groups,
   ownershipTransfers,
@@ -122,14 +123,19 @@ export async function addMembers(
   return added.map((a) => a.userId);
 }
 
-/** Removes a member and keeps `memberCount`; true when it was one. */
-export async function removeMember(tx: Db, groupId: string, userId: string): Promise<boolean> {
+/**
+ * Removes a member, keeps `memberCount`, and records the departure (T3: a hold on a user covers
+ * the groups they were in); true when it was one.
+ */
+export async function removeMember(tx: Db, groupId: string, userId: string, now: Date): Promise<boolean> {
   const gone = await tx
     .delete(groupMembers)
     .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)))
     .returning({ userId: groupMembers.userId });
-  if (gone.length > 0) await bumpCount(tx, groupId, -gone.length);
-  return gone.length > 0;
+  if (gone.length === 0) return false;
+  await bumpCount(tx, groupId, -gone.length);
+  await tx.insert(groupDepartures).values({ groupId, userId, leftAt: now });
+  return true;
 }
 
 async function bumpCount(tx: Db, groupId: string, delta: number): Promise<void> {

@@ -64,6 +64,24 @@ export const groupMembers = pgTable(
   ],
 );
 
+/**
+ * Who left or was removed from a group, and when (T3: a hold on a user covers every conversation
+ * they are or were a party of). One row per departure.
+ */
+export const groupDepartures = pgTable(
+  'group_departures',
+  {
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    leftAt: timestamp('left_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('group_departures_group_idx').on(t.groupId, t.userId)],
+);
+
 /** G2: ownership transfers; at most one PENDING per group. */
 export const ownershipTransfers = pgTable(
   'ownership_transfers',

@@ -2,16 +2,17 @@
 // dissolutions (G3, G5, G6) and their batched purges, then the housekeeping prunes. Every part finds
 // its due rows by index on a stored instant, claims them `FOR UPDATE SKIP LOCKED` and makes each
 // step once, so any number of instances may sweep at once and a second run finds nothing to do.
+import { appendAudit } from '../audit/audit.service.js';
 import { advanceDissolutions } from '../groups/dissolution.service.js';
 import { pruneIdempotencyKeys } from '../idempotency/idempotency.js';
 import { pruneNotices } from '../notices/notices.outbox.js';
 import { pruneRateLimits } from '../ratelimits/ratelimits.js';
-import { purgeDueConversations } from '../retention/retention.service.js';
+import { expireDueMessages, purgeDueConversations } from '../retention/retention.service.js';
 import type { Deps } from '../shared/deps.js';
 
 /** What one sweep did (`runRetentionSweep`'s `SweepRun`, `npm run sweep`'s JSON). */
 export interface SweepCounts {
-  /** Messages deleted: R3 buffers that ran out and finalized dissolutions without kept history. */
+  /** Message rows deleted: R3 buffers that ran out, finalized dissolutions without kept history, T2 expiries. */
   purgedMessages: number;
   /** Files deleted: with those messages, and the files of finalized dissolutions (G3). */
   purgedFiles: number;
@@ -23,6 +24,8 @@ export interface SweepCounts {
   dissolutionsFinalized: number;
   /** Payment records that left their dissolved group (G3); the ledgers keep them. */
   paymentsDetached: number;
+  /** Message rows a legal hold kept (T3): gone for every reader, deleted once released. */
+  heldBack: number;
   prunedNotices: number;
   prunedRateLimits: number;
   prunedIdempotencyKeys: number;
@@ -35,22 +38,45 @@ export async function runSweep(deps: Deps): Promise<SweepCounts> {
   const now = deps.clock.now();
   const direct = await purgeDueConversations(deps, now);
   const groups = await advanceDissolutions(deps, now);
+  const expiries = await expireDueMessages(deps, now);
   const prunedNotices = await pruneNotices(deps.db, now);
   const prunedRateLimits = await pruneRateLimits(deps.db);
   const prunedIdempotencyKeys = await pruneIdempotencyKeys(deps.db, now);
   const counts: SweepCounts = {
-    purgedMessages: direct.purgedMessages + groups.purgedMessages,
-    purgedFiles: direct.purgedFiles + groups.purgedFiles + groups.filesDeleted,
+    purgedMessages: direct.purgedMessages + groups.purgedMessages + expiries.expiredMessages,
+    purgedFiles: direct.purgedFiles + groups.purgedFiles + groups.filesDeleted + expiries.expiredFiles,
     purgedConversations: direct.purgedConversations,
     dissolutionsEffective: groups.dissolutionsEffective,
     dissolutionsFinalized: groups.dissolutionsFinalized,
     paymentsDetached: groups.paymentsDetached,
+    heldBack: direct.heldBack + groups.heldBack + expiries.heldBack,
     prunedNotices,
     prunedRateLimits,
     prunedIdempotencyKeys,
     durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
   };
+  deps.metrics.sweep({ ...counts });
   const { durationMs: _, ...work } = counts;
-  if (Object.values(work).some((n) => n > 0)) deps.logger.info({ ...counts, now }, 'retention sweep');
+  if (Object.values(work).some((n) => n > 0)) {
+    deps.logger.info({ ...counts, now }, 'retention sweep');
+    await auditSweep(deps, counts, now);
+  }
   return counts;
+}
+
+/** The subject of the sweeper's own audit chain (T5): one chain, read by operators. */
+export const SWEEP_SUBJECT = '00000000-0000-4000-8000-000000005eed';
+
+/** T5: a run that did anything appends its counts to the sweeper's chain (G11). */
+async function auditSweep(deps: Deps, counts: SweepCounts, now: Date): Promise<void> {
+  await deps.db.transaction((tx) =>
+    appendAudit(tx, {
+      subjectId: SWEEP_SUBJECT,
+      subjectKind: 'SWEEP',
+      kind: 'SWEEP_RUN',
+      actorId: null,
+      data: { ...counts },
+      at: now,
+    }),
+  );
 }

@@ -57,7 +57,7 @@ export const messageResolvers: Resolvers = {
     retention: async (c, _a, ctx) => {
       if (c.kind === 'GROUP') {
         const [stored, d] = await Promise.all([
-          ctx.loaders.storedMessages.load(c.id),
+          ctx.loaders.visibleMessages.load(c.id),
           ctx.loaders.dissolution.load(c.groupId!),
         ]);
         return groupStatus(c, stored, d, ctx.deps.clock.now());
@@ -70,7 +70,7 @@ export const messageResolvers: Resolvers = {
   },
   Message: {
     sender: (m) => ({ id: m.senderId }),
-    starred: () => false,
+    starred: (m, _a, ctx) => ctx.loaders.starred.load(m.id),
     // G3: a dissolved group's files are gone from `undoUntil`, its payments from `effectiveAt + 72 h`
     // (reads follow the stored instants; the sweeper deletes and detaches the rows).
     attachment: async (m, _a, ctx) => {

@@ -18,7 +18,13 @@ import type { Deps } from '../shared/deps.js';
 import { isUuid, malformedId, requireId } from '../shared/ids.js';
 import { ok, onField, type Result, refuse } from '../shared/result.js';
 import { checkBody } from './messages.rules.js';
-import { findConversationOf, findMessage, insertMessage, listConversationsOf } from './messages.store.js';
+import {
+  findConversationOf,
+  findMessage,
+  insertMessage,
+  inViewNow,
+  listConversationsOf,
+} from './messages.store.js';
 import type { ConversationRow, MessageRow } from './messages.tables.js';
 
 /** The other party of a direct conversation. */
@@ -237,5 +243,5 @@ export async function findMessageFor(
   const m = await findMessage(db, id);
   if (!m) return null;
   const c = await findConversationOf(db, m.conversationId, viewerId);
-  return c && historyVisible(c, now) ? m : null;
+  return c && historyVisible(c, now) && (await inViewNow(db, { viewerId, now }, m)) ? m : null;
 }

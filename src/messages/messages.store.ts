@@ -1,7 +1,8 @@
-import { and, asc, count, desc, eq, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import { contactEntries } from '../contacts/contacts.tables.js';
 import { type Db, rows } from '../db/client.js';
 import { groupMembers } from '../groups/groups.tables.js';
+import { anyActiveHold, cutoffOf, heldMessage, inViewOf, periodDays } from '../retention/retention.store.js';
 import { type ConversationRow, conversations, type MessageRow, messages } from './messages.tables.js';
 
 const ordered = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
@@ -144,45 +145,102 @@ export interface MessagePageKey {
   limit: number;
 }
 
+/** Who reads, and when: a page shows what is in that viewer's view at that instant (T1–T3). */
+export interface Reader {
+  viewerId: string;
+  now: Date;
+}
+
 /**
  * Pages of messages, newest first, for many conversations in one statement (a page of
  * conversations, each with its `messages`): each key's rows come from its own index range scan
- * (`LATERAL … LIMIT`), so no conversation is read further than its page. Answers one list per
- * key, in the keys' order.
+ * (`LATERAL … LIMIT`), so no conversation is read further than its page; each conversation's
+ * period cutoff for the reader is computed once. Only messages in the reader's view (`inViewOf`).
+ * Answers one list per key, in the keys' order.
  */
-export async function listMessagesPages(db: Db, keys: readonly MessagePageKey[]): Promise<MessageRow[][]> {
+export async function listMessagesPages(
+  db: Db,
+  reader: Reader,
+  keys: readonly MessagePageKey[],
+): Promise<MessageRow[][]> {
   if (keys.length === 0) return [];
-  const k = sql`unnest(${sql.param(keys.map((x) => x.conversationId))}::uuid[],
-    ${sql.param(keys.map((x) => x.beforeSeq))}::bigint[],
-    ${sql.param(keys.map((x) => x.limit))}::int[]) WITH ORDINALITY AS k(conversation_id, before_seq, page_size, i)`;
-  const page = db
-    .select()
-    .from(messages)
-    .where(
-      and(
-        sql`${messages.conversationId} = k.conversation_id`,
-        sql`(k.before_seq IS NULL OR ${messages.seq} < k.before_seq)`,
-      ),
-    )
-    .orderBy(desc(messages.seq))
-    .limit(sql`k.page_size` as unknown as number)
-    .as('m');
-  const found = await db
-    .select({
-      i: sql<string>`k.i`.mapWith(Number),
-      id: page.id,
-      seq: page.seq,
-      conversationId: page.conversationId,
-      senderId: page.senderId,
-      body: page.body,
-      sentAt: page.sentAt,
-    })
-    .from(k)
-    .crossJoinLateral(page)
-    .orderBy(sql`k.i`, desc(page.seq));
+  const found = await rows<MessageRow & { i: number }>(
+    db,
+    sql`SELECT k.i::int AS i, m.id, m.seq::float8 AS seq, m.conversation_id AS "conversationId",
+               m.sender_id AS "senderId", m.body, m.sent_at AS "sentAt", m.purged_at AS "purgedAt"
+        FROM unnest(${sql.param(keys.map((x) => x.conversationId))}::uuid[],
+                    ${sql.param(keys.map((x) => x.beforeSeq))}::bigint[],
+                    ${sql.param(keys.map((x) => x.limit))}::int[])
+               WITH ORDINALITY AS k(conversation_id, before_seq, page_size, i)
+        CROSS JOIN LATERAL (SELECT ${cutoffOf(periodDays(sql`${reader.viewerId}`, sql`k.conversation_id`), reader.now)} AS cutoff) v
+        CROSS JOIN LATERAL (
+          SELECT * FROM messages m
+          WHERE m.conversation_id = k.conversation_id
+            AND (k.before_seq IS NULL OR m.seq < k.before_seq)
+            AND ${inViewOf(sql`m`, reader.viewerId, sql`v.cutoff`)}
+          ORDER BY m.seq DESC LIMIT k.page_size) m
+        ORDER BY k.i, m.seq DESC`,
+  );
   const pages = keys.map((): MessageRow[] => []);
-  for (const { i, ...message } of found) pages[i - 1]!.push(message);
+  for (const { i, ...message } of found) {
+    pages[i - 1]!.push({
+      ...message,
+      seq: Number(message.seq),
+      sentAt: new Date(message.sentAt),
+      purgedAt: null,
+    });
+  }
   return pages;
+}
+
+/**
+ * T1–T3: how many messages of these conversations are in the reader's view now, one statement
+ * (absent: none). The caller checked the reader may read them (and R3's purge instant).
+ */
+export async function countVisibleOf(
+  db: Db,
+  reader: Reader,
+  conversationIds: readonly string[],
+): Promise<{ conversationId: string; n: number }[]> {
+  if (conversationIds.length === 0) return [];
+  return rows<{ conversationId: string; n: number }>(
+    db,
+    sql`SELECT k.id AS "conversationId", n.n
+        FROM unnest(${sql.param([...conversationIds])}::uuid[]) AS k(id)
+        CROSS JOIN LATERAL (SELECT ${cutoffOf(periodDays(sql`${reader.viewerId}`, sql`k.id`), reader.now)} AS cutoff) v
+        CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM messages m
+          WHERE m.conversation_id = k.id AND ${inViewOf(sql`m`, reader.viewerId, sql`v.cutoff`)}) n`,
+  );
+}
+
+/** Messages of a conversation not purged (rows a hold keeps are not counted): an operator's count. */
+export async function countUnpurged(db: Db, conversationId: string): Promise<number> {
+  const [r] = await rows<{ n: number }>(
+    db,
+    sql`SELECT count(*)::int AS n FROM messages WHERE conversation_id = ${conversationId} AND purged_at IS NULL`,
+  );
+  return r?.n ?? 0;
+}
+
+/** Any conversation by id (operators' reads; everyone else goes through `findConversationOf`). */
+export async function findConversation(db: Db, id: string): Promise<ConversationRow | undefined> {
+  const [row] = await db.select().from(conversations).where(eq(conversations.id, id));
+  return row;
+}
+
+/** `countVisibleOf` for one conversation. */
+export async function countVisible(db: Db, reader: Reader, conversationId: string): Promise<number> {
+  return (await countVisibleOf(db, reader, [conversationId]))[0]?.n ?? 0;
+}
+
+/** Whether message `m` is in the reader's view now (T1–T3; party and R3 checks are the caller's). */
+export async function inViewNow(db: Db, reader: Reader, m: MessageRow): Promise<boolean> {
+  const [r] = await rows<{ ok: boolean }>(
+    db,
+    sql`SELECT ${inViewOf(sql`m`, reader.viewerId, cutoffOf(periodDays(sql`${reader.viewerId}`, sql`m.conversation_id`), reader.now))} AS ok
+        FROM messages m WHERE m.id = ${m.id}`,
+  );
+  return r?.ok === true;
 }
 
 export async function countMessages(db: Db, conversationId: string): Promise<number> {
@@ -210,28 +268,62 @@ export async function findMessage(db: Db, id: string): Promise<MessageRow | unde
   return row;
 }
 
+/** What a purge did: how many messages left every view, how many files went, how many rows a hold kept. */
+export interface Purged {
+  /** Messages that left every view now (deleted, or kept under a hold but gone for every reader). */
+  messages: number;
+  /** Of those messages, rows a legal hold keeps (T3): `purged_at` set instead of deleting them. */
+  held: number;
+  /** Message rows physically deleted (also rows purged earlier under a hold since released). */
+  deleted: number;
+  /** File rows deleted with them. */
+  deletedFiles: number;
+}
+
 /**
- * Physically deletes a conversation's messages ("purged" means deleted rows) and, with them, their
- * files (`files.message_id … ON DELETE CASCADE`); their payments stay in the ledger, their
- * `message_id` set null. One statement: answers how many messages, and how many files went with
- * exactly those messages (counted in the statement's own snapshot, taken before the delete).
+ * Purges messages of a conversation (R3, R4, G3, T2): the rows `which` selects (an SQL condition on
+ * alias `m`, joined with its conversation `c`; default: all), at most `limit` of them. A row under
+ * an active legal hold (T3) is kept with `purged_at` set — gone for every reader exactly as if
+ * deleted — and deleted by a later purge once no hold covers it. Files go with their messages
+ * (`ON DELETE CASCADE`); payments stay in the ledger (`message_id` set null).
  */
 export async function purgeMessages(
   db: Db,
   conversationId: string,
-): Promise<{ messages: number; files: number }> {
-  const [r] = await rows<{ messages: number; files: number }>(
+  now: Date,
+  opts: { which?: SQL; limit?: number } = {},
+): Promise<Purged> {
+  const which = opts.which ?? sql`TRUE`;
+  const limit = opts.limit ? sql`LIMIT ${opts.limit}` : sql``;
+  const holds = await anyActiveHold(db);
+  const notHeld = holds ? sql`NOT ${heldMessage(sql`m`, sql`c`)}` : sql`TRUE`;
+  const [d] = await rows<{ deleted: number; fresh: number; files: number }>(
     db,
-    sql`WITH gone AS (DELETE FROM messages WHERE conversation_id = ${conversationId} RETURNING id)
-        SELECT (SELECT count(*)::int FROM gone) AS messages,
+    sql`WITH gone AS (
+          DELETE FROM messages WHERE id = ANY(ARRAY(
+            SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+            WHERE m.conversation_id = ${conversationId} AND ${which} AND ${notHeld}
+            ORDER BY m.seq ${limit}))
+          RETURNING id, purged_at)
+        SELECT (SELECT count(*)::int FROM gone) AS deleted,
+               (SELECT count(*)::int FROM gone WHERE purged_at IS NULL) AS fresh,
                (SELECT count(*)::int FROM files WHERE message_id IN (SELECT id FROM gone)) AS files`,
   );
-  return { messages: r?.messages ?? 0, files: r?.files ?? 0 };
-}
-
-/** `purgeMessages`, answering how many messages were deleted. */
-export async function deleteMessages(db: Db, conversationId: string): Promise<number> {
-  return (await purgeMessages(db, conversationId)).messages;
+  let held = 0;
+  if (holds) {
+    const [k] = await rows<{ n: number }>(
+      db,
+      sql`WITH kept AS (
+            UPDATE messages SET purged_at = ${now} WHERE id = ANY(ARRAY(
+              SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+              WHERE m.conversation_id = ${conversationId} AND m.purged_at IS NULL AND ${which}
+                AND ${heldMessage(sql`m`, sql`c`)}))
+            RETURNING 1)
+          SELECT count(*)::int AS n FROM kept`,
+    );
+    held = k?.n ?? 0;
+  }
+  return { messages: (d?.fresh ?? 0) + held, held, deleted: d?.deleted ?? 0, deletedFiles: d?.files ?? 0 };
 }
 
 /**

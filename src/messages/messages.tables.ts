@@ -25,13 +25,21 @@ export const conversations = pgTable(
     purgeAt: timestamp('purge_at', { withTimezone: true, mode: 'date' }),
     /** R3/R4: when the messages were last purged; cleared when a new friendship starts. */
     purgedAt: timestamp('purged_at', { withTimezone: true, mode: 'date' }),
-    /** Which rule purged it: 'R3' (buffer ran out) or 'R4' (block and delete). */
+    /** Which rule purged it: 'R3' (buffer ran out), 'R4' (block and delete), 'G3' (dissolution). */
     purgedBy: text('purged_by'),
+    /**
+     * T2/T5: no message of this conversation leaves every participant's view before this instant
+     * (null: none ever will — someone keeps FOREVER, and nothing waits for a hold's release). The
+     * sweeper's index key; kept no later than the truth by every change to periods, stars,
+     * membership and holds.
+     */
+    t2NextAt: timestamp('t2_next_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
     uniqueIndex('conversations_pair_idx').on(t.userLow, t.userHigh),
     uniqueIndex('conversations_group_idx').on(t.groupId),
     index('conversations_purge_due_idx').on(t.purgeAt).where(sql`${t.purgeAt} is not null`),
+    index('conversations_t2_due_idx').on(t.t2NextAt).where(sql`${t.t2NextAt} is not null`),
   ],
 );
 
@@ -49,8 +57,18 @@ export const messages = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     body: text('body').notNull(),
     sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /**
+     * T3: set instead of deleting the row when a purge (R3, R4, G3, T2) finds it under a legal hold:
+     * from then on it is gone for every reader exactly as if deleted; the sweep deletes it once
+     * no hold covers it.
+     */
+    purgedAt: timestamp('purged_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('messages_conversation_seq_idx').on(t.conversationId, t.seq)],
+  (t) => [
+    index('messages_conversation_seq_idx').on(t.conversationId, t.seq),
+    index('messages_conversation_sent_idx').on(t.conversationId, t.sentAt),
+    index('messages_held_idx').on(t.conversationId).where(sql`${t.purgedAt} IS NOT NULL`),
+  ],
 );
 
 export type ConversationRow = typeof conversations.$inferSelect;

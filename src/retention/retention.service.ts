@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { Viewer } from '../auth.js';
 import { retentionOf } from '../contacts/contacts.rules.js';
 import { factsOf, toEntry } from '../contacts/contacts.store.js';
@@ -6,7 +7,9 @@ import { inForce, purgeAtOf, stateAt } from '../groups/dissolution.rules.js';
 import { inForceDissolution } from '../groups/dissolution.store.js';
 import type { DissolutionRow } from '../groups/groups.tables.js';
 import {
-  countMessages,
+  countUnpurged,
+  countVisible,
+  findConversation,
   findConversationOf,
   lockDueConversations,
   purgeMessages,
@@ -17,8 +20,16 @@ import { publish } from '../notices/notices.outbox.js';
 import type { Deps } from '../shared/deps.js';
 import { malformedId } from '../shared/ids.js';
 import { ok, type Result, refuse } from '../shared/result.js';
-import { historyVisible, type RetentionView } from './retention.rules.js';
-import { loadRetentionFacts, type RetentionFacts } from './retention.store.js';
+import { directRetention, historyVisible, type RetentionView } from './retention.rules.js';
+import {
+  cutoffOf,
+  loadRetentionFacts,
+  lockDueExpiries,
+  longestDaysOf,
+  type RetentionFacts,
+  setNextExpiry,
+  starredByParticipant,
+} from './retention.store.js';
 
 /**
  * T4: the viewer's retention status of a conversation they are a party of (a direct one in one
@@ -31,15 +42,34 @@ export async function retentionStatus(
 ): Promise<Result<RetentionView>> {
   const malformed = malformedId('uuid', conversationId, ['conversationId']);
   if (malformed) return malformed;
-  const facts = await loadRetentionFacts(deps.db, conversationId, viewer.userId);
+  const now = deps.clock.now();
+  const facts = await loadRetentionFacts(deps.db, conversationId, viewer.userId, now);
   if (!facts) {
     const c = await findConversationOf(deps.db, conversationId, viewer.userId);
     if (c?.kind === 'GROUP') {
       const d = await inForceDissolution(deps.db, c.groupId!);
-      return ok(groupStatus(c, await countMessages(deps.db, c.id), d, deps.clock.now()));
+      const visible = await countVisible(deps.db, { viewerId: viewer.userId, now }, c.id);
+      return ok(groupStatus(c, visible, d, now));
+    }
+    if (!c && viewer.operator) {
+      const any = await findConversation(deps.db, conversationId);
+      if (any) return ok(await conversationWide(deps, any, now));
     }
   }
   return statusOf(facts, deps.clock.now());
+}
+
+/**
+ * T4 for an operator who is no party: the conversation-wide state (R3's buffer or purge, a
+ * dissolution), as nobody's view — no period of theirs applies, `visibleMessages` counts what is
+ * not purged. `holds` (resolved for operators) says what is frozen.
+ */
+async function conversationWide(deps: Deps, c: ConversationRow, now: Date): Promise<RetentionView> {
+  const stored = await countUnpurged(deps.db, c.id);
+  if (c.kind === 'GROUP') return groupStatus(c, stored, await inForceDissolution(deps.db, c.groupId!), now);
+  const view = c.purgedAt || c.purgeAt ? 'MUTUALLY_DELETED' : 'FRIEND';
+  const visibleMessages = historyVisible(c, now) ? stored : 0;
+  return { ...directRetention(view, factsOf(c), now), conversationId: c.id, visibleMessages };
 }
 
 /**
@@ -50,7 +80,7 @@ export async function retentionStatus(
  */
 export function groupStatus(
   c: ConversationRow,
-  storedMessages: number,
+  visibleMessages: number,
   dissolution: DissolutionRow | null | undefined,
   now: Date,
 ): RetentionView {
@@ -62,7 +92,7 @@ export function groupStatus(
     restorable: false,
     restorableUntil: null,
     reason: 'T1',
-    visibleMessages: historyVisible(c, now) ? storedMessages : 0,
+    visibleMessages: historyVisible(c, now) ? visibleMessages : 0,
   };
   if (!dissolution || !inForce(dissolution)) return base;
   const state = stateAt(dissolution, now);
@@ -102,14 +132,18 @@ function statusOf(facts: RetentionFacts | null | undefined, now: Date): Result<R
     theirs: toEntry(facts.theirs),
     conversation: factsOf(conversation),
   };
-  const visibleMessages = historyVisible(conversation, now) ? facts.storedMessages : 0;
+  const visibleMessages = historyVisible(conversation, now) ? facts.visibleMessages : 0;
   return ok({ ...retentionOf(pair, now), conversationId: conversation.id, visibleMessages });
 }
 
 export interface ConversationPurges {
+  /** Message rows deleted. */
   purgedMessages: number;
+  /** File rows deleted with them. */
   purgedFiles: number;
   purgedConversations: number;
+  /** Message rows a legal hold kept (T3), gone for every reader all the same. */
+  heldBack: number;
 }
 
 const SWEEP_BATCH = 100; // conversations per transaction
@@ -123,11 +157,12 @@ export async function purgeDueConversations(deps: Deps, now: Date): Promise<Conv
   let purgedMessages = 0;
   let purgedFiles = 0;
   let purgedConversations = 0;
+  let heldBack = 0;
   for (;;) {
     const n = await deps.db.transaction(async (tx) => {
       const due = await lockDueConversations(tx, now, SWEEP_BATCH);
       for (const c of due) {
-        const { messages: gone, files } = await purgeMessages(tx, c.id);
+        const { messages: gone, held, deleted, deletedFiles } = await purgeMessages(tx, c.id, now);
         await updateRetention(tx, c.id, {
           mutualSince: c.mutualSince,
           purgeAt: null,
@@ -145,13 +180,63 @@ export async function purgeDueConversations(deps: Deps, now: Date): Promise<Conv
           ],
           now,
         );
-        purgedMessages += gone;
-        purgedFiles += files;
+        purgedMessages += deleted;
+        purgedFiles += deletedFiles;
+        heldBack += held;
       }
       return due.length;
     });
     purgedConversations += n;
     if (n < SWEEP_BATCH) break;
   }
-  return { purgedMessages, purgedFiles, purgedConversations };
+  return { purgedMessages, purgedFiles, purgedConversations, heldBack };
+}
+
+export interface Expiries {
+  /** Message rows deleted because they left every participant's view (T2), or whose hold ended. */
+  expiredMessages: number;
+  expiredFiles: number;
+  /** Rows a legal hold kept (T3). */
+  heldBack: number;
+  /** Conversations looked at. */
+  conversations: number;
+}
+
+const T2_CONVERSATIONS = 20; // conversations per transaction
+const T2_BATCH = 5_000; // messages per conversation per transaction
+
+/**
+ * T2/T5: deletes the messages that left every participant's view — older than the longest period
+ * among the participants and starred by none of them — and the rows purged earlier under a hold
+ * that no hold covers any more. Due conversations come from the `t2_next_at` index, locked `FOR NO
+ * KEY UPDATE SKIP LOCKED` (sends go on meanwhile; two sweepers never take the same one); one batch
+ * per conversation per transaction, until nothing is due. A row under a hold is kept with
+ * `purged_at` set (gone for every reader all the same). Then `t2_next_at` moves to when the next
+ * stored message can leave every view.
+ */
+export async function expireDueMessages(deps: Deps, now: Date): Promise<Expiries> {
+  const out: Expiries = { expiredMessages: 0, expiredFiles: 0, heldBack: 0, conversations: 0 };
+  for (;;) {
+    const n = await deps.db.transaction(async (tx) => {
+      const due = await lockDueExpiries(tx, now, T2_CONVERSATIONS);
+      for (const c of due) {
+        const days = await longestDaysOf(tx, c.id);
+        const expired =
+          days === null
+            ? sql`FALSE`
+            : sql`(m.sent_at <= ${cutoffOf(sql`${days}::int`, now)} AND NOT ${starredByParticipant(sql`m`, sql`c`)})`;
+        const gone = await purgeMessages(tx, c.id, now, {
+          which: sql`(m.purged_at IS NOT NULL OR ${expired})`,
+          limit: T2_BATCH,
+        });
+        out.expiredMessages += gone.deleted;
+        out.expiredFiles += gone.deletedFiles;
+        out.heldBack += gone.held;
+        await setNextExpiry(tx, c.id, days, now, gone.deleted === T2_BATCH);
+      }
+      out.conversations += due.length;
+      return due.length;
+    });
+    if (n === 0) return out;
+  }
 }

@@ -28,7 +28,7 @@ export const errorsAt = (r: { userErrors: { code: string; field?: string[] | nul
   r.userErrors.map((e) => `${e.code}@${(e.field ?? []).join('.')}`);
 
 export const SWEEP_RUN =
-  'purgedMessages purgedConversations purgedFiles dissolutionsEffective dissolutionsFinalized paymentsDetached';
+  'purgedMessages purgedConversations purgedFiles dissolutionsEffective dissolutionsFinalized paymentsDetached heldBack';
 export interface SweepRun {
   purgedMessages: number;
   purgedConversations: number;
@@ -36,6 +36,7 @@ export interface SweepRun {
   dissolutionsEffective: number;
   dissolutionsFinalized: number;
   paymentsDetached: number;
+  heldBack: number;
 }
 
 export interface UserError {
@@ -159,10 +160,21 @@ export function apiClient(t: TestApp, db: TestDatabase) {
     return data(await raw<T>(userId, query, variables));
   }
 
+  /** `gql` with a token of these options (an operator's, another device's). */
+  async function gqlAs<T = Record<string, unknown>>(
+    userId: string,
+    opts: { operator?: boolean; deviceId?: string },
+    query: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<T> {
+    return data(await t.http<T>(query, variables, await token(userId, opts)));
+  }
+
   const api = {
     token,
     raw,
     gql,
+    gqlAs,
 
     async sendFriendRequest(from: string, to: string, greeting?: string) {
       await token(to);

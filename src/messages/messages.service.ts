@@ -142,7 +142,8 @@ export async function sendMessage(
       if (!claim.ok) return claim;
       if (claim.value.first) {
         const first = await findMessage(tx, claim.value.resultId);
-        return first
+        // Purged since (a row a legal hold keeps is purged all the same, T3): NOT_FOUND.
+        return first && first.purgedAt === null
           ? ok({ message: first })
           : refuse(
               'NOT_FOUND',

@@ -160,9 +160,14 @@ describe('T3: legal holds freeze every purge path, and nobody can tell', () => {
   it('before a block-and-delete (a hold on a user): the rows stay, both sides see what they would', async () => {
     const [a, b] = names('hold-r4', 'a', 'b');
     const cid = await env.api.befriend(a!, b!);
-    await env.api.say(b!, cid, 'x', 'y', 'z');
+    await env.api.say(b!, cid, 'x', 'y');
+    expect((await env.rich.send(b!, cid, { body: 'z', idempotencyKey: 'k-z' })).userErrors).toEqual([]);
     const hold = await ret.hold({ userId: b! });
     const blocked = await env.api.blockContact(a!, b!, true);
+    // A retry of the purged send answers as it would without the hold.
+    expect(errorsAt(await env.rich.send(b!, cid, { body: 'z', idempotencyKey: 'k-z' }))).toEqual([
+      'NOT_FOUND@input.idempotencyKey',
+    ]);
     expect(blocked.retention).toMatchObject({ state: 'PURGED', reason: 'R4', visibleMessages: 0 });
     expect(await ret.stored(cid)).toEqual({ rows: 3, held: 3 });
     expect(await ret.bodies(b!, cid)).toEqual([]); // the blocked side sees the purge too (R4)

@@ -30,12 +30,12 @@ import { type Row, row, Samples } from '../stats.js';
 
 const MEMBERS = 20;
 /** sendMessage calls per second in the interference load (open loop: one every 20 ms). */
-const SEND_RATE = 50;
+export const SEND_RATE = 50;
 /** Messages per DELETE in the floor (ties' PURGE_BATCH). */
 const BATCH = 5_000;
 const HOURS_48 = 48 * 3600;
 
-function envInt(name: string, fallback: number, min: number, max: number): number {
+export function envInt(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const v = Number(raw);
@@ -46,7 +46,7 @@ function envInt(name: string, fallback: number, min: number, max: number): numbe
 
 // --- statements per pool -------------------------------------------------------------------------
 
-interface PoolCounter {
+export interface PoolCounter {
   statements: number;
   /** Time per kind of statement (its verb and first table), for where the time goes. */
   byKind: Map<string, { n: number; ms: number }>;
@@ -63,7 +63,7 @@ const kindOf = (text: string): string => {
  * Counts (and times) every statement sent on `pool`'s connections: a wrapper on each client's
  * `query` as the pool connects it, so it must be attached before the pool's first connection.
  */
-function countPool(pool: pg.Pool): PoolCounter {
+export function countPool(pool: pg.Pool): PoolCounter {
   if (pool.totalCount > 0) throw new Error('countPool: attach before the first connection');
   const c: PoolCounter = { statements: 0, byKind: new Map() };
   pool.on('connect', (client) => {
@@ -98,13 +98,13 @@ function countPool(pool: pg.Pool): PoolCounter {
   return c;
 }
 
-const snapshot = (c: PoolCounter) => ({
+export const snapshot = (c: PoolCounter) => ({
   statements: c.statements,
   byKind: new Map([...c.byKind].map(([k, v]) => [k, { ...v }])),
 });
 
 /** The statements and time per kind since `before`, largest total time first. */
-function since(c: PoolCounter, before: ReturnType<typeof snapshot>) {
+export function since(c: PoolCounter, before: ReturnType<typeof snapshot>) {
   const kinds = [...c.byKind]
     .map(([kind, v]) => {
       const b = before.byKind.get(kind) ?? { n: 0, ms: 0 };
@@ -115,7 +115,7 @@ function since(c: PoolCounter, before: ReturnType<typeof snapshot>) {
   return { statements: c.statements - before.statements, kinds };
 }
 
-const poolOf = (db: Database) => (db as unknown as { $client: pg.Pool }).$client;
+export const poolOf = (db: Database) => (db as unknown as { $client: pg.Pool }).$client;
 
 // --- the interference load -----------------------------------------------------------------------
 
@@ -124,7 +124,7 @@ const poolOf = (db: Database) => (db as unknown as { $client: pg.Pool }).$client
  * latency from the start of the call (its transaction and any wait for a connection included),
  * recorded into the current window's samples.
  */
-class SendLoad {
+export class SendLoad {
   private current: Samples | undefined;
   private stopped = false;
   private inFlight = new Set<Promise<void>>();
@@ -189,21 +189,21 @@ class SendLoad {
   }
 }
 
-interface Latency {
+export interface Latency {
   p50: number;
   p99: number;
   max: number;
   count: number;
 }
 
-const latencyOf = (s: Samples): Latency => {
+export const latencyOf = (s: Samples): Latency => {
   const [p50, p99, max] = s.percentiles([50, 99, 100]);
   return { p50: p50!, p99: p99!, max: max!, count: s.count };
 };
 
 // --- setup ---------------------------------------------------------------------------------------
 
-async function makeGroup(
+export async function makeGroup(
   deps: Deps,
   db: Database,
   prefix: string,
@@ -285,7 +285,7 @@ async function expectContent(
  * The same starting line for each side: dead rows vacuumed, statistics fresh, and a checkpoint (so
  * each side pays the same full-page writes). CHECKPOINT needs a superuser or pg_checkpoint.
  */
-async function settle(ctx: BenchContext, pool: pg.Pool): Promise<void> {
+export async function settle(ctx: BenchContext, pool: pg.Pool): Promise<void> {
   await pool.query('VACUUM ANALYZE messages, files, conversations');
   await pool
     .query('CHECKPOINT')

@@ -2,10 +2,13 @@
 // dissolutions (G3, G5, G6) and their batched purges, then the housekeeping prunes. Every part finds
 // its due rows by index on a stored instant, claims them `FOR UPDATE SKIP LOCKED` and makes each
 // step once, so any number of instances may sweep at once and a second run finds nothing to do.
+
+import { sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/audit.service.js';
+import { type Db, rows } from '../db/client.js';
 import { advanceDissolutions } from '../groups/dissolution.service.js';
-import { pruneIdempotencyKeys } from '../idempotency/idempotency.js';
-import { pruneNotices } from '../notices/notices.outbox.js';
+import { IDEMPOTENCY_WINDOW_MS, pruneIdempotencyKeys } from '../idempotency/idempotency.js';
+import { NOTICE_RETENTION_MS, pruneNotices } from '../notices/notices.outbox.js';
 import { pruneRateLimits } from '../ratelimits/ratelimits.js';
 import { expireDueMessages, purgeDueConversations } from '../retention/retention.service.js';
 import type { Deps } from '../shared/deps.js';
@@ -36,12 +39,15 @@ export interface SweepCounts {
 export async function runSweep(deps: Deps): Promise<SweepCounts> {
   const started = process.hrtime.bigint();
   const now = deps.clock.now();
-  const direct = await purgeDueConversations(deps, now);
-  const groups = await advanceDissolutions(deps, now);
-  const expiries = await expireDueMessages(deps, now);
-  const prunedNotices = await pruneNotices(deps.db, now);
-  const prunedRateLimits = await pruneRateLimits(deps.db);
-  const prunedIdempotencyKeys = await pruneIdempotencyKeys(deps.db, now);
+  // One statement first: which kinds of work are due at all (an index probe each). An idle run
+  // ends here; the parts below open transactions only for what is due.
+  const due = await probeDue(deps.db, now);
+  const direct = due.direct ? await purgeDueConversations(deps, now) : NO_PURGES;
+  const groups = due.groups ? await advanceDissolutions(deps, now) : NO_DISSOLUTIONS;
+  const expiries = due.expiries ? await expireDueMessages(deps, now) : NO_EXPIRIES;
+  const prunedNotices = due.notices ? await pruneNotices(deps.db, now) : 0;
+  const prunedRateLimits = due.rateLimits ? await pruneRateLimits(deps.db) : 0;
+  const prunedIdempotencyKeys = due.idempotencyKeys ? await pruneIdempotencyKeys(deps.db, now) : 0;
   const counts: SweepCounts = {
     purgedMessages: direct.purgedMessages + groups.purgedMessages + expiries.expiredMessages,
     purgedFiles: direct.purgedFiles + groups.purgedFiles + groups.filesDeleted + expiries.expiredFiles,
@@ -79,4 +85,40 @@ async function auditSweep(deps: Deps, counts: SweepCounts, now: Date): Promise<v
       at: now,
     }),
   );
+}
+
+const NO_PURGES = { purgedMessages: 0, purgedFiles: 0, purgedConversations: 0, heldBack: 0 };
+const NO_DISSOLUTIONS = {
+  dissolutionsLapsed: 0,
+  dissolutionsEffective: 0,
+  dissolutionsFinalized: 0,
+  paymentsDetached: 0,
+  filesDeleted: 0,
+  purgedMessages: 0,
+  purgedFiles: 0,
+  heldBack: 0,
+};
+const NO_EXPIRIES = { expiredMessages: 0, expiredFiles: 0, heldBack: 0, conversations: 0 };
+
+/**
+ * Which kinds of due work exist at `now`, in one statement of index probes (each `EXISTS … <=
+ * now` on the partial or plain index of its stored instant): R3 buffers, dissolution steps and
+ * finalized group purges, T2 expiries, and the three prunes.
+ */
+async function probeDue(db: Db, now: Date) {
+  const cutoff = new Date(now.getTime() - NOTICE_RETENTION_MS);
+  const keysBefore = new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS);
+  const [r] = await rows<
+    Record<'direct' | 'groups' | 'expiries' | 'notices' | 'rateLimits' | 'idempotencyKeys', boolean>
+  >(
+    db,
+    sql`SELECT EXISTS (SELECT 1 FROM conversations WHERE purge_at <= ${now} AND kind = 'DIRECT') AS direct,
+               (EXISTS (SELECT 1 FROM dissolutions WHERE next_due_at <= ${now})
+                OR EXISTS (SELECT 1 FROM conversations WHERE purge_at <= ${now} AND kind = 'GROUP')) AS groups,
+               EXISTS (SELECT 1 FROM conversations WHERE t2_next_at <= ${now}) AS expiries,
+               EXISTS (SELECT 1 FROM notices WHERE at < ${cutoff}) AS notices,
+               EXISTS (SELECT 1 FROM rate_limits WHERE expire < now() - interval '1 hour') AS "rateLimits",
+               EXISTS (SELECT 1 FROM idempotency_keys WHERE created_at < ${keysBefore}) AS "idempotencyKeys"`,
+  );
+  return r!;
 }

@@ -185,24 +185,40 @@ async function check(m: Model, label: string) {
       .sort(),
   );
   // 1 and 4: each reader's view and status.
-  for (let conv = 0; conv < 2; conv++) {
-    for (const u of m.members[conv]!) {
-      const seen = (await env.api.messages(u, m.convs[conv]!, 100)).edges.map((e) => e.node.id);
+  // One request per reader, both conversations at once: the messages and the status of each.
+  const conversation = (k: number) =>
+    `c${k}: conversation(id: $c${k}) { messages(first: 100) { edges { node { id } } }
+       retention { visibleMessages nextExpiryAt } }`;
+  for (const u of m.users) {
+    const convs = [0, 1].filter((k) => m.members[k]!.includes(u));
+    if (convs.length === 0) continue;
+    const r = await env.api.gql<Record<string, Reading>>(
+      u,
+      `query(${convs.map((k) => `$c${k}: ID!`).join(', ')}) { ${convs.map(conversation).join(' ')} }`,
+      Object.fromEntries(convs.map((k) => [`c${k}`, m.convs[k]])),
+    );
+    for (const conv of convs) {
+      const got = r[`c${conv}`]!;
+      const seen = got.messages.edges.map((e) => e.node.id);
       const visible = m.messages.filter((x) => x.conv === conv && inView(m, u, x, now));
       expect(seen.slice().sort(), `${label}: ${u} reads conv ${conv}`).toEqual(
         visible.map((x) => x.id).sort(),
       );
-      const status = await env.api.retention(u, m.convs[conv]!);
-      expect(status.visibleMessages, `${label}: ${u} visibleMessages`).toBe(visible.length);
+      expect(got.retention.visibleMessages, `${label}: ${u} visibleMessages`).toBe(visible.length);
       const d = daysOf(m, u, conv);
       const unstarred = visible.filter((x) => !x.stars.has(u) && d !== null && x.sentAt > now - d * DAY_MS);
       const next =
         d === null || visible.length === 0 || unstarred.length === 0
           ? null
           : new Date(Math.min(...unstarred.map((x) => x.sentAt)) + d * DAY_MS).toISOString();
-      expect(status.nextExpiryAt, `${label}: ${u} nextExpiryAt`).toBe(next);
+      expect(got.retention.nextExpiryAt, `${label}: ${u} nextExpiryAt`).toBe(next);
     }
   }
+}
+
+interface Reading {
+  messages: { edges: { node: { id: string } }[] };
+  retention: { visibleMessages: number; nextExpiryAt: string | null };
 }
 
 async function step(m: Model, c: Cmd, i: number) {

@@ -318,7 +318,7 @@ async function step(m: Model, c: Cmd, i: number) {
 
 describe('T1–T5 property: the server agrees with the model after every step', () => {
   it('random sends, periods, stars, leaving, holds, clock jumps and sweeps', {
-    timeout: 120_000,
+    timeout: 300_000,
   }, async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -37,6 +37,7 @@ const config: CodegenConfig = {
           Payment: '../payments/payments.tables.js#PaymentRow',
           AuditEntry: '../audit/audit.tables.js#AuditEntryRow',
           Dissolution: '../groups/groups.tables.js#DissolutionRow',
+          DissolutionReview: '../groups/groups.tables.js#ReviewRow',
           LegalHold: '../retention/retention.tables.js#LegalHoldRow',
           RetentionPolicy: '../retention/policies.service.js#PolicyView',
           DissolutionPreview: '../groups/dissolution.service.js#DissolutionPreviewView',

@@ -42,6 +42,15 @@ export interface Config {
   stopDelaySeconds: number;
   /** The longest a graceful stop may take in all; past it the process exits with code 1. */
   stopTimeoutSeconds: number;
+  /**
+   * G7: where verification codes go. `file`: appended to `DATA_DIR/verification-codes.log`
+   * (development and tests only); `webhook`: POSTed as JSON to `verificationWebhookUrl` (an SMS or
+   * mail gateway). Production refuses `file`.
+   */
+  verificationSender: 'file' | 'webhook';
+  verificationWebhookUrl: string | undefined;
+  /** The file sender's file (`DATA_DIR/verification-codes.log`). */
+  verificationFile: string;
 }
 
 /** Limits on one GraphQL operation; each refused before it runs (GRAPHQL_VALIDATION_FAILED). */
@@ -156,6 +165,13 @@ const EnvSchema = z.object({
   RATE_LIMIT_ANONYMOUS: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.anonymousPerIp),
   STOP_DELAY_SECONDS: z.coerce.number().min(0).max(300).optional(),
   STOP_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3_600).default(30),
+  VERIFICATION_SENDER: z.enum(['file', 'webhook']).optional(),
+  VERIFICATION_WEBHOOK_URL: z
+    .string()
+    .url()
+    .regex(/^https?:\/\//, 'must be an http(s) URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   INTROSPECTION: optionalBool,
   GRAPHIQL: optionalBool,
   TRUST_PROXY: z
@@ -217,6 +233,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       );
     }
     if (e.TIME_TRAVEL) throw new ConfigError('TIME_TRAVEL=1 is not allowed with NODE_ENV=production.');
+    if ((e.VERIFICATION_SENDER ?? 'webhook') !== 'webhook' || !e.VERIFICATION_WEBHOOK_URL) {
+      throw new ConfigError(
+        'NODE_ENV=production needs VERIFICATION_SENDER=webhook and VERIFICATION_WEBHOOK_URL: the file sender writes codes to disk (development only).',
+      );
+    }
+  }
+  if (e.VERIFICATION_SENDER === 'webhook' && !e.VERIFICATION_WEBHOOK_URL) {
+    throw new ConfigError('VERIFICATION_SENDER=webhook needs VERIFICATION_WEBHOOK_URL.');
   }
   const dataDir = resolve(e.DATA_DIR);
   return {
@@ -253,6 +277,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Production sits behind load balancers that poll /readyz; a developer's Ctrl-C stops at once.
     stopDelaySeconds: e.STOP_DELAY_SECONDS ?? (production ? 5 : 0),
     stopTimeoutSeconds: e.STOP_TIMEOUT_SECONDS,
+    verificationSender: e.VERIFICATION_SENDER ?? (production ? 'webhook' : 'file'),
+    verificationWebhookUrl: e.VERIFICATION_WEBHOOK_URL,
+    verificationFile: join(dataDir, 'verification-codes.log'),
   };
 }
 

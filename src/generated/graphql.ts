@@ -5,7 +5,7 @@ import type { ContactView } from '../contacts/contacts.service.js';
 import type { FriendRequestRow } from '../contacts/contacts.tables.js';
 import type { ConversationRow, MessageRow } from '../messages/messages.tables.js';
 import type { RetentionView } from '../retention/retention.rules.js';
-import type { GroupRow, GroupMemberRow, TransferRow, DissolutionRow } from '../groups/groups.tables.js';
+import type { GroupRow, GroupMemberRow, TransferRow, DissolutionRow, ReviewRow } from '../groups/groups.tables.js';
 import type { FileMeta } from '../files/files.store.js';
 import type { PaymentRow } from '../payments/payments.tables.js';
 import type { AuditEntryRow } from '../audit/audit.tables.js';
@@ -204,6 +204,23 @@ export type CancelOwnershipTransferPayload = {
   userErrors: Array<UserError>;
 };
 
+/** What confirmDissolution takes. */
+export type ConfirmDissolutionInput = {
+  /** true (the default) confirms; false declines. */
+  confirm?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The dissolution waiting for the viewer's confirmation. */
+  dissolutionId: Scalars['ID']['input'];
+};
+
+/** What confirmDissolution answers. */
+export type ConfirmDissolutionPayload = {
+  __typename?: 'ConfirmDissolutionPayload';
+  /** The dissolution as it is now (null when refused). */
+  dissolution?: Maybe<Dissolution>;
+  /** Why nothing changed (empty on success). */
+  userErrors: Array<UserError>;
+};
+
 /** The viewer's view of one pair. */
 export type Contact = {
   __typename?: 'Contact';
@@ -375,14 +392,20 @@ export type DeletionPreview = {
 /** A group's dissolution (G3–G6). */
 export type Dissolution = {
   __typename?: 'Dissolution';
+  /** G9: until when the guardian may answer (PENDING_CONFIRMATION only). */
+  confirmBy?: Maybe<Scalars['DateTime']['output']>;
   /** When the group is (or was) dissolved: at once, or 72 hours after the request (G5). */
   effectiveAt: Scalars['DateTime']['output'];
+  /** Why it ended other than by the owner: DECLINED (the guardian), LAPSED (no answer in 72 hours); null otherwise. */
+  endReason?: Maybe<Scalars['String']['output']>;
   /** When it was cancelled or restored; null otherwise. */
   endedAt?: Maybe<Scalars['DateTime']['output']>;
   /** When it became final (= `undoUntil`); null before, and for a cancelled or restored one. */
   finalizedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** The group (its members keep seeing it, read-only, once dissolved). */
-  group: Group;
+  /** The group (its members keep seeing it, read-only, once dissolved); null for the guardian, who is not a member. */
+  group?: Maybe<Group>;
+  /** The group's id. */
+  groupId: Scalars['ID']['output'];
   /** Opaque id. */
   id: Scalars['ID']['output'];
   /** Whether the members at dissolution keep reading the history after it is final. */
@@ -416,6 +439,8 @@ export type DissolutionPreview = {
   memberCount: Scalars['Int']['output'];
   /** How many messages would be purged (0 with kept history). */
   messagesToPurge: Scalars['Int']['output'];
+  /** G9: whether the guardian must confirm before it goes ahead (EDUCATION groups; `status` is then PENDING_CONFIRMATION). */
+  needsGuardian: Scalars['Boolean']['output'];
   /** How many payment records would leave the group (they stay in the ledgers). */
   paymentsLeaving: Scalars['Int']['output'];
   /** Until when payment records would stay visible in the group. */
@@ -426,8 +451,81 @@ export type DissolutionPreview = {
   refusals: Array<UserError>;
   /** SCHEDULED for more than 500 members (G5), else EFFECTIVE. */
   status: DissolutionStatus;
+  /** G7: why: FOURTH_IN_A_DAY, NEW_DEVICE, EDUCATION (empty when no code is needed). */
+  stepUpReasons: Array<Scalars['String']['output']>;
+  /** G7: whether the viewer would need a verification code (`requestVerificationCode`). */
+  stepUpRequired: Scalars['Boolean']['output'];
   /** The end of the undo window it would open (G6). */
   undoUntil: Scalars['DateTime']['output'];
+};
+
+/** G8: a request to dissolve several groups, decided by an operator. */
+export type DissolutionReview = {
+  __typename?: 'DissolutionReview';
+  /** When it was decided (null while pending). */
+  decidedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The operator who decided (null while pending). */
+  decidedBy?: Maybe<Scalars['ID']['output']>;
+  /** Opaque id. */
+  id: Scalars['ID']['output'];
+  /** Per group: why it would be (or was) refused, or the dissolution made at approval. */
+  items: Array<DissolutionReviewItem>;
+  /** As asked, for every group. */
+  keepHistory: Scalars['Boolean']['output'];
+  /** When it was asked for. */
+  requestedAt: Scalars['DateTime']['output'];
+  /** Who asked. */
+  requestedBy: User;
+  /** Where it stands. */
+  status: ReviewStatus;
+};
+
+/** A page of reviews (Relay). */
+export type DissolutionReviewConnection = {
+  __typename?: 'DissolutionReviewConnection';
+  /** The items of this page. */
+  edges: Array<DissolutionReviewEdge>;
+  /** Whether more items follow, and the cursor to read them. */
+  pageInfo: PageInfo;
+};
+
+/** G8: an operator decided a batch dissolution the viewer asked for. Sent to the requester. */
+export type DissolutionReviewDecided = Notice & {
+  __typename?: 'DissolutionReviewDecided';
+  /** When the decision was committed (server clock). */
+  at: Scalars['DateTime']['output'];
+  /** Pass as `after` to read on after this item. */
+  cursor: Scalars['String']['output'];
+  /** The groups dissolved (or waiting for their guardian) by the approval. */
+  dissolvedGroupIds: Array<Scalars['ID']['output']>;
+  /** The groups not dissolved (refused at request or at approval, or all of them when rejected). */
+  refusedGroupIds: Array<Scalars['ID']['output']>;
+  /** The review. */
+  reviewId: Scalars['ID']['output'];
+  /** APPROVED or REJECTED. */
+  status: ReviewStatus;
+};
+
+/** One review of a page. */
+export type DissolutionReviewEdge = {
+  __typename?: 'DissolutionReviewEdge';
+  /** Pass as `after` to read on after this item. */
+  cursor: Scalars['String']['output'];
+  /** The item. */
+  node: DissolutionReview;
+};
+
+/** G8: one group of a batch. */
+export type DissolutionReviewItem = {
+  __typename?: 'DissolutionReviewItem';
+  /** The dissolution made at approval (null otherwise). */
+  dissolutionId?: Maybe<Scalars['ID']['output']>;
+  /** Why dissolveGroup would refuse (or refused at approval); null when it can go (or went) ahead. */
+  error?: Maybe<ErrorCode>;
+  /** The group. */
+  groupId: Scalars['ID']['output'];
+  /** The refusal's message, for people. */
+  message?: Maybe<Scalars['String']['output']>;
 };
 
 /** Where a dissolution stands; computed from its stored instants, so it is right before the sweeper runs. */
@@ -438,6 +536,10 @@ export type DissolutionStatus =
   | 'EFFECTIVE'
   /** G3: final: files deleted, messages purged unless history was kept. */
   | 'FINALIZED'
+  /** G9: an EDUCATION group's dissolution waits for its guardian (`confirmBy`). */
+  | 'PENDING_CONFIRMATION'
+  /** G8: never a Dissolution's: a batch waits as a `DissolutionReview` (PENDING_REVIEW) instead. */
+  | 'PENDING_REVIEW'
   /** G6: undone within the window; the group is exactly as it was. */
   | 'RESTORED'
   /** G5: announced; takes effect at `effectiveAt` unless cancelled. */
@@ -449,6 +551,8 @@ export type DissolveGroupInput = {
   groupId: Scalars['ID']['input'];
   /** true: the members at dissolution keep reading the history (under their own retention); false: it is purged when the undo window ends. */
   keepHistory: Scalars['Boolean']['input'];
+  /** G7: the code from `requestVerificationCode`, when one is needed (`STEP_UP_REQUIRED` without it, `INVALID_CODE` for a wrong, used or expired one). */
+  verificationCode?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** What dissolveGroup answers. */
@@ -456,6 +560,23 @@ export type DissolveGroupPayload = {
   __typename?: 'DissolveGroupPayload';
   /** The dissolution (null when refused). */
   dissolution?: Maybe<Dissolution>;
+  /** Why nothing changed (empty on success). */
+  userErrors: Array<UserError>;
+};
+
+/** What dissolveGroups takes. */
+export type DissolveGroupsInput = {
+  /** 2 to 50 distinct group ids. */
+  groupIds: Array<Scalars['ID']['input']>;
+  /** As in dissolveGroup, for every group. */
+  keepHistory: Scalars['Boolean']['input'];
+};
+
+/** What dissolveGroups answers. */
+export type DissolveGroupsPayload = {
+  __typename?: 'DissolveGroupsPayload';
+  /** The review waiting for an operator (null when refused). */
+  review?: Maybe<DissolutionReview>;
   /** Why nothing changed (empty on success). */
   userErrors: Array<UserError>;
 };
@@ -613,7 +734,7 @@ export type GroupDissolutionChanged = Notice & {
   __typename?: 'GroupDissolutionChanged';
   /** When the change was committed (server clock). */
   at: Scalars['DateTime']['output'];
-  /** The owner who made the change; null when its instant came (the sweeper made it). */
+  /** The owner who made the change; null when its instant came (the sweeper made it) or the guardian answered. */
   byOwnerId?: Maybe<Scalars['ID']['output']>;
   /** Pass as `after` to read on after this item. */
   cursor: Scalars['String']['output'];
@@ -621,6 +742,8 @@ export type GroupDissolutionChanged = Notice & {
   dissolutionId: Scalars['ID']['output'];
   /** When the group is (or was) dissolved. */
   effectiveAt: Scalars['DateTime']['output'];
+  /** Why it was cancelled other than by the owner: DECLINED or LAPSED (G9); null otherwise. */
+  endReason?: Maybe<Scalars['String']['output']>;
   /** The group. */
   groupId: Scalars['ID']['output'];
   /** Whether the history is kept. */
@@ -872,6 +995,13 @@ export type Mutation = {
   /** G2, the owner who offered it: withdraws a pending transfer. */
   cancelOwnershipTransfer: CancelOwnershipTransferPayload;
   /**
+   * G9, the group's guardian (anyone else: `NOT_FOUND`): confirms (`confirm` true, the default) or
+   * declines an EDUCATION group's PENDING_CONFIRMATION dissolution. Confirmed, it goes ahead from
+   * now (G3, G5); declined, it is CANCELLED (reason DECLINED). Unanswered for 72 hours it lapses
+   * (CANCELLED, reason LAPSED; `WINDOW_CLOSED` after).
+   */
+  confirmDissolution: ConfirmDissolutionPayload;
+  /**
    * Creates a group: the viewer is its OWNER, `memberIds` join as MEMBERs (duplicates and the viewer
    * are ignored), and the group's one GROUP conversation is created. Every member gets
    * `GroupMemberChanged` (JOINED).
@@ -896,6 +1026,11 @@ export type Mutation = {
    * is appended to the group's audit chain (G11, `auditTrail`).
    */
   dissolveGroup: DissolveGroupPayload;
+  /**
+   * G8: asks to dissolve 2 to 50 groups at once. Nothing happens until an operator decides
+   * (`reviewDissolution`): the review lists, per group, why `dissolveGroup` would refuse now.
+   */
+  dissolveGroups: DissolveGroupsPayload;
   /**
    * G1, any member: the users join at once as MEMBERs (those already in are left as they are) and
    * every member is told (`GroupMemberChanged`, JOINED). `NOT_FOUND` on `input.userIds` for an
@@ -924,6 +1059,13 @@ export type Mutation = {
    * after a mutual deletion. Only a party of such a pair gets one (`FORBIDDEN` otherwise).
    */
   requestDeletionProof: RequestDeletionProofPayload;
+  /**
+   * G7, the owner: sends a 6-digit verification code for dissolving this group through the
+   * server's sender (an SMS or mail gateway in production; in development appended to
+   * `DATA_DIR/verification-codes.log`). Valid 10 minutes, single use, void after 5 wrong tries; an
+   * earlier code for the group is void from then on. At most one a minute (`RATE_LIMITED`).
+   */
+  requestVerificationCode: RequestVerificationCodePayload;
   /** R1: the recipient accepts (friendship and the pair's one conversation, restoring a buffered history, R3) or declines. */
   respondToFriendRequest: RespondToFriendRequestPayload;
   /** G2, the transfer's target: accepting makes them OWNER and the old owner MEMBER, in one step; declining changes nothing else. */
@@ -934,6 +1076,12 @@ export type Mutation = {
    * nothing is touched before the window ends. After it: `WINDOW_CLOSED`.
    */
   restoreGroup: RestoreGroupPayload;
+  /**
+   * G8, operators only: approving dissolves every group of the batch still dissolvable by its
+   * requester at that moment (an EDUCATION group then waits for its guardian) and lists why the
+   * others were not; rejecting changes nothing. The requester gets `DissolutionReviewDecided`.
+   */
+  reviewDissolution: ReviewDissolutionPayload;
   /**
    * T5, operator only: runs one retention sweep now — R3 buffers past `purgeAt`, dissolution steps
    * that came due (G3, G5), messages that left every participant's view (T2), rows whose legal hold
@@ -1005,6 +1153,11 @@ export type MutationCancelOwnershipTransferArgs = {
 };
 
 
+export type MutationConfirmDissolutionArgs = {
+  input: ConfirmDissolutionInput;
+};
+
+
 export type MutationCreateGroupArgs = {
   input: CreateGroupInput;
 };
@@ -1017,6 +1170,11 @@ export type MutationDeleteContactArgs = {
 
 export type MutationDissolveGroupArgs = {
   input: DissolveGroupInput;
+};
+
+
+export type MutationDissolveGroupsArgs = {
+  input: DissolveGroupsInput;
 };
 
 
@@ -1050,6 +1208,11 @@ export type MutationRequestDeletionProofArgs = {
 };
 
 
+export type MutationRequestVerificationCodeArgs = {
+  input: RequestVerificationCodeInput;
+};
+
+
 export type MutationRespondToFriendRequestArgs = {
   input: RespondToFriendRequestInput;
 };
@@ -1062,6 +1225,11 @@ export type MutationRespondToOwnershipTransferArgs = {
 
 export type MutationRestoreGroupArgs = {
   input: RestoreGroupInput;
+};
+
+
+export type MutationReviewDissolutionArgs = {
+  input: ReviewDissolutionInput;
 };
 
 
@@ -1291,6 +1459,8 @@ export type Query = {
    * would apply. Changes nothing. Any member may ask (a non-member gets `NOT_FOUND`).
    */
   dissolutionPreview: DissolutionPreview;
+  /** G8: a batch dissolution, for its requester or an operator (null otherwise). */
+  dissolutionReview?: Maybe<DissolutionReview>;
   /** R1: pending friend requests to (INCOMING) or from (OUTGOING) the viewer, newest first. A request to someone who blocks its sender shows PENDING to the sender and never appears for the recipient. */
   friendRequests: FriendRequestConnection;
   /** A group the viewer is a member of now (null otherwise: a non-member or former member learns nothing of it). */
@@ -1326,6 +1496,8 @@ export type Query = {
    * conversation-wide state (as nobody's view: period FOREVER) with its `holds`.
    */
   retentionStatus: RetentionStatus;
+  /** G8, operators only (`FORBIDDEN` otherwise): batch dissolutions waiting for a decision, oldest first. */
+  reviewQueue: DissolutionReviewConnection;
   /**
    * G11: recomputes every hash and link of the subject's chain and compares its end with the stored
    * head, reporting the first broken link. Without `subjectId`, every chain the viewer may read (an
@@ -1391,6 +1563,11 @@ export type QueryDissolutionPreviewArgs = {
 };
 
 
+export type QueryDissolutionReviewArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type QueryFriendRequestsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   direction: RequestDirection;
@@ -1441,6 +1618,12 @@ export type QueryRetentionPolicyArgs = {
 
 export type QueryRetentionStatusArgs = {
   conversationId: Scalars['ID']['input'];
+};
+
+
+export type QueryReviewQueueArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1505,6 +1688,21 @@ export type RequestStatus =
   | 'CANCELLED'
   | 'DECLINED'
   | 'PENDING';
+
+/** What requestVerificationCode takes. */
+export type RequestVerificationCodeInput = {
+  /** A group the viewer owns (a non-member gets `NOT_FOUND`, a member `FORBIDDEN`). */
+  groupId: Scalars['ID']['input'];
+};
+
+/** What requestVerificationCode answers. */
+export type RequestVerificationCodePayload = {
+  __typename?: 'RequestVerificationCodePayload';
+  /** When the code stops being valid (null when refused). */
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Why nothing was sent (empty on success). */
+  userErrors: Array<UserError>;
+};
 
 export type RespondToFriendRequestInput = {
   accept: Scalars['Boolean']['input'];
@@ -1620,6 +1818,32 @@ export type RetentionStatus = {
   /** Messages the viewer can read now. */
   visibleMessages: Scalars['Int']['output'];
 };
+
+/** What reviewDissolution takes. */
+export type ReviewDissolutionInput = {
+  /** true approves, false rejects. */
+  approve: Scalars['Boolean']['input'];
+  /** A review waiting for a decision. */
+  reviewId: Scalars['ID']['input'];
+};
+
+/** What reviewDissolution answers. */
+export type ReviewDissolutionPayload = {
+  __typename?: 'ReviewDissolutionPayload';
+  /** The review as decided (null when refused). */
+  review?: Maybe<DissolutionReview>;
+  /** Why nothing changed (empty on success). */
+  userErrors: Array<UserError>;
+};
+
+/** G8: where a batch dissolution stands. */
+export type ReviewStatus =
+  /** Approved: the groups still dissolvable then were dissolved. */
+  | 'APPROVED'
+  /** Waiting for an operator. */
+  | 'PENDING_REVIEW'
+  /** Rejected: nothing changed. */
+  | 'REJECTED';
 
 /** What runRetentionSweep answers. */
 export type RunRetentionSweepPayload = {
@@ -1787,6 +2011,8 @@ export type SweepRun = {
   dissolutionsEffective: Scalars['Int']['output'];
   /** Dissolutions whose 48-hour undo window ended and became final (G3, G6). */
   dissolutionsFinalized: Scalars['Int']['output'];
+  /** G9: dissolutions whose guardian did not answer within 72 hours (CANCELLED, LAPSED). */
+  dissolutionsLapsed: Scalars['Int']['output'];
   /** How long the run took, in milliseconds. */
   durationMs: Scalars['Int']['output'];
   /** T3: message rows a legal hold kept this run instead of deleting them (gone for every reader all the same). */
@@ -1945,6 +2171,7 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | ( ContactChanged )
     | ( ContactRemovedYou )
     | ( ConversationPurged )
+    | ( DissolutionReviewDecided )
     | ( FriendRequestAccepted )
     | ( Omit<FriendRequestReceived, 'request'> & { request?: Maybe<_RefType['FriendRequest']> } )
     | ( GroupDissolutionChanged )
@@ -1973,6 +2200,8 @@ export type ResolversTypes = {
   CancelDissolutionPayload: ResolverTypeWrapper<Omit<CancelDissolutionPayload, 'dissolution' | 'group'> & { dissolution?: Maybe<ResolversTypes['Dissolution']>, group?: Maybe<ResolversTypes['Group']> }>;
   CancelOwnershipTransferInput: CancelOwnershipTransferInput;
   CancelOwnershipTransferPayload: ResolverTypeWrapper<Omit<CancelOwnershipTransferPayload, 'transfer'> & { transfer?: Maybe<ResolversTypes['OwnershipTransfer']> }>;
+  ConfirmDissolutionInput: ConfirmDissolutionInput;
+  ConfirmDissolutionPayload: ResolverTypeWrapper<Omit<ConfirmDissolutionPayload, 'dissolution'> & { dissolution?: Maybe<ResolversTypes['Dissolution']> }>;
   Contact: ResolverTypeWrapper<ContactView>;
   ContactAction: ContactAction;
   ContactChanged: ResolverTypeWrapper<ContactChanged>;
@@ -1994,9 +2223,16 @@ export type ResolversTypes = {
   DeletionPreview: ResolverTypeWrapper<DeletionPreview>;
   Dissolution: ResolverTypeWrapper<DissolutionRow>;
   DissolutionPreview: ResolverTypeWrapper<DissolutionPreviewView>;
+  DissolutionReview: ResolverTypeWrapper<ReviewRow>;
+  DissolutionReviewConnection: ResolverTypeWrapper<Omit<DissolutionReviewConnection, 'edges'> & { edges: Array<ResolversTypes['DissolutionReviewEdge']> }>;
+  DissolutionReviewDecided: ResolverTypeWrapper<DissolutionReviewDecided>;
+  DissolutionReviewEdge: ResolverTypeWrapper<Omit<DissolutionReviewEdge, 'node'> & { node: ResolversTypes['DissolutionReview'] }>;
+  DissolutionReviewItem: ResolverTypeWrapper<DissolutionReviewItem>;
   DissolutionStatus: DissolutionStatus;
   DissolveGroupInput: DissolveGroupInput;
   DissolveGroupPayload: ResolverTypeWrapper<Omit<DissolveGroupPayload, 'dissolution'> & { dissolution?: Maybe<ResolversTypes['Dissolution']> }>;
+  DissolveGroupsInput: DissolveGroupsInput;
+  DissolveGroupsPayload: ResolverTypeWrapper<Omit<DissolveGroupsPayload, 'review'> & { review?: Maybe<ResolversTypes['DissolutionReview']> }>;
   ErrorCode: ErrorCode;
   FriendRequest: ResolverTypeWrapper<FriendRequestRow>;
   FriendRequestAccepted: ResolverTypeWrapper<FriendRequestAccepted>;
@@ -2050,6 +2286,8 @@ export type ResolversTypes = {
   RequestDeletionProofPayload: ResolverTypeWrapper<RequestDeletionProofPayload>;
   RequestDirection: RequestDirection;
   RequestStatus: RequestStatus;
+  RequestVerificationCodeInput: RequestVerificationCodeInput;
+  RequestVerificationCodePayload: ResolverTypeWrapper<RequestVerificationCodePayload>;
   RespondToFriendRequestInput: RespondToFriendRequestInput;
   RespondToFriendRequestPayload: ResolverTypeWrapper<Omit<RespondToFriendRequestPayload, 'contact' | 'request'> & { contact?: Maybe<ResolversTypes['Contact']>, request?: Maybe<ResolversTypes['FriendRequest']> }>;
   RespondToOwnershipTransferInput: RespondToOwnershipTransferInput;
@@ -2060,6 +2298,9 @@ export type ResolversTypes = {
   RetentionPolicy: ResolverTypeWrapper<PolicyView>;
   RetentionState: RetentionState;
   RetentionStatus: ResolverTypeWrapper<RetentionView>;
+  ReviewDissolutionInput: ReviewDissolutionInput;
+  ReviewDissolutionPayload: ResolverTypeWrapper<Omit<ReviewDissolutionPayload, 'review'> & { review?: Maybe<ResolversTypes['DissolutionReview']> }>;
+  ReviewStatus: ReviewStatus;
   RunRetentionSweepPayload: ResolverTypeWrapper<RunRetentionSweepPayload>;
   SendFriendRequestInput: SendFriendRequestInput;
   SendFriendRequestPayload: ResolverTypeWrapper<Omit<SendFriendRequestPayload, 'contact' | 'request'> & { contact?: Maybe<ResolversTypes['Contact']>, request?: Maybe<ResolversTypes['FriendRequest']> }>;
@@ -2104,6 +2345,8 @@ export type ResolversParentTypes = {
   CancelDissolutionPayload: Omit<CancelDissolutionPayload, 'dissolution' | 'group'> & { dissolution?: Maybe<ResolversParentTypes['Dissolution']>, group?: Maybe<ResolversParentTypes['Group']> };
   CancelOwnershipTransferInput: CancelOwnershipTransferInput;
   CancelOwnershipTransferPayload: Omit<CancelOwnershipTransferPayload, 'transfer'> & { transfer?: Maybe<ResolversParentTypes['OwnershipTransfer']> };
+  ConfirmDissolutionInput: ConfirmDissolutionInput;
+  ConfirmDissolutionPayload: Omit<ConfirmDissolutionPayload, 'dissolution'> & { dissolution?: Maybe<ResolversParentTypes['Dissolution']> };
   Contact: ContactView;
   ContactChanged: ContactChanged;
   ContactConnection: Omit<ContactConnection, 'edges'> & { edges: Array<ResolversParentTypes['ContactEdge']> };
@@ -2121,8 +2364,15 @@ export type ResolversParentTypes = {
   DeletionPreview: DeletionPreview;
   Dissolution: DissolutionRow;
   DissolutionPreview: DissolutionPreviewView;
+  DissolutionReview: ReviewRow;
+  DissolutionReviewConnection: Omit<DissolutionReviewConnection, 'edges'> & { edges: Array<ResolversParentTypes['DissolutionReviewEdge']> };
+  DissolutionReviewDecided: DissolutionReviewDecided;
+  DissolutionReviewEdge: Omit<DissolutionReviewEdge, 'node'> & { node: ResolversParentTypes['DissolutionReview'] };
+  DissolutionReviewItem: DissolutionReviewItem;
   DissolveGroupInput: DissolveGroupInput;
   DissolveGroupPayload: Omit<DissolveGroupPayload, 'dissolution'> & { dissolution?: Maybe<ResolversParentTypes['Dissolution']> };
+  DissolveGroupsInput: DissolveGroupsInput;
+  DissolveGroupsPayload: Omit<DissolveGroupsPayload, 'review'> & { review?: Maybe<ResolversParentTypes['DissolutionReview']> };
   FriendRequest: FriendRequestRow;
   FriendRequestAccepted: FriendRequestAccepted;
   FriendRequestConnection: Omit<FriendRequestConnection, 'edges'> & { edges: Array<ResolversParentTypes['FriendRequestEdge']> };
@@ -2170,6 +2420,8 @@ export type ResolversParentTypes = {
   RemoveFromGroupPayload: Omit<RemoveFromGroupPayload, 'group'> & { group?: Maybe<ResolversParentTypes['Group']> };
   RequestDeletionProofInput: RequestDeletionProofInput;
   RequestDeletionProofPayload: RequestDeletionProofPayload;
+  RequestVerificationCodeInput: RequestVerificationCodeInput;
+  RequestVerificationCodePayload: RequestVerificationCodePayload;
   RespondToFriendRequestInput: RespondToFriendRequestInput;
   RespondToFriendRequestPayload: Omit<RespondToFriendRequestPayload, 'contact' | 'request'> & { contact?: Maybe<ResolversParentTypes['Contact']>, request?: Maybe<ResolversParentTypes['FriendRequest']> };
   RespondToOwnershipTransferInput: RespondToOwnershipTransferInput;
@@ -2178,6 +2430,8 @@ export type ResolversParentTypes = {
   RestoreGroupPayload: Omit<RestoreGroupPayload, 'dissolution' | 'group'> & { dissolution?: Maybe<ResolversParentTypes['Dissolution']>, group?: Maybe<ResolversParentTypes['Group']> };
   RetentionPolicy: PolicyView;
   RetentionStatus: RetentionView;
+  ReviewDissolutionInput: ReviewDissolutionInput;
+  ReviewDissolutionPayload: Omit<ReviewDissolutionPayload, 'review'> & { review?: Maybe<ResolversParentTypes['DissolutionReview']> };
   RunRetentionSweepPayload: RunRetentionSweepPayload;
   SendFriendRequestInput: SendFriendRequestInput;
   SendFriendRequestPayload: Omit<SendFriendRequestPayload, 'contact' | 'request'> & { contact?: Maybe<ResolversParentTypes['Contact']>, request?: Maybe<ResolversParentTypes['FriendRequest']> };
@@ -2265,6 +2519,11 @@ export type CancelDissolutionPayloadResolvers<ContextType = Context, ParentType 
 
 export type CancelOwnershipTransferPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CancelOwnershipTransferPayload'] = ResolversParentTypes['CancelOwnershipTransferPayload']> = {
   transfer?: Resolver<Maybe<ResolversTypes['OwnershipTransfer']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ConfirmDissolutionPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ConfirmDissolutionPayload'] = ResolversParentTypes['ConfirmDissolutionPayload']> = {
+  dissolution?: Resolver<Maybe<ResolversTypes['Dissolution']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -2358,10 +2617,13 @@ export type DeletionPreviewResolvers<ContextType = Context, ParentType extends R
 };
 
 export type DissolutionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Dissolution'] = ResolversParentTypes['Dissolution']> = {
+  confirmBy?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   effectiveAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  endReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   endedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   finalizedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  group?: Resolver<ResolversTypes['Group'], ParentType, ContextType>;
+  group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType>;
+  groupId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   keepHistory?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   memberCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2379,16 +2641,62 @@ export type DissolutionPreviewResolvers<ContextType = Context, ParentType extend
   keepHistory?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   memberCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   messagesToPurge?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  needsGuardian?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   paymentsLeaving?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   paymentsVisibleUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   purgeAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   refusals?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['DissolutionStatus'], ParentType, ContextType>;
+  stepUpReasons?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  stepUpRequired?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   undoUntil?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type DissolutionReviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DissolutionReview'] = ResolversParentTypes['DissolutionReview']> = {
+  decidedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  decidedBy?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['DissolutionReviewItem']>, ParentType, ContextType>;
+  keepHistory?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  requestedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  requestedBy?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ReviewStatus'], ParentType, ContextType>;
+};
+
+export type DissolutionReviewConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DissolutionReviewConnection'] = ResolversParentTypes['DissolutionReviewConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['DissolutionReviewEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type DissolutionReviewDecidedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DissolutionReviewDecided'] = ResolversParentTypes['DissolutionReviewDecided']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  dissolvedGroupIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  refusedGroupIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  reviewId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ReviewStatus'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type DissolutionReviewEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DissolutionReviewEdge'] = ResolversParentTypes['DissolutionReviewEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['DissolutionReview'], ParentType, ContextType>;
+};
+
+export type DissolutionReviewItemResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DissolutionReviewItem'] = ResolversParentTypes['DissolutionReviewItem']> = {
+  dissolutionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['ErrorCode']>, ParentType, ContextType>;
+  groupId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type DissolveGroupPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DissolveGroupPayload'] = ResolversParentTypes['DissolveGroupPayload']> = {
   dissolution?: Resolver<Maybe<ResolversTypes['Dissolution']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type DissolveGroupsPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DissolveGroupsPayload'] = ResolversParentTypes['DissolveGroupsPayload']> = {
+  review?: Resolver<Maybe<ResolversTypes['DissolutionReview']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -2457,6 +2765,7 @@ export type GroupDissolutionChangedResolvers<ContextType = Context, ParentType e
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   dissolutionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   effectiveAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  endReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   groupId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   keepHistory?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['DissolutionStatus'], ParentType, ContextType>;
@@ -2577,18 +2886,22 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   blockContact?: Resolver<ResolversTypes['BlockContactPayload'], ParentType, ContextType, RequireFields<MutationBlockContactArgs, 'input'>>;
   cancelDissolution?: Resolver<ResolversTypes['CancelDissolutionPayload'], ParentType, ContextType, RequireFields<MutationCancelDissolutionArgs, 'input'>>;
   cancelOwnershipTransfer?: Resolver<ResolversTypes['CancelOwnershipTransferPayload'], ParentType, ContextType, RequireFields<MutationCancelOwnershipTransferArgs, 'input'>>;
+  confirmDissolution?: Resolver<ResolversTypes['ConfirmDissolutionPayload'], ParentType, ContextType, RequireFields<MutationConfirmDissolutionArgs, 'input'>>;
   createGroup?: Resolver<ResolversTypes['CreateGroupPayload'], ParentType, ContextType, RequireFields<MutationCreateGroupArgs, 'input'>>;
   deleteContact?: Resolver<ResolversTypes['DeleteContactPayload'], ParentType, ContextType, RequireFields<MutationDeleteContactArgs, 'input'>>;
   dissolveGroup?: Resolver<ResolversTypes['DissolveGroupPayload'], ParentType, ContextType, RequireFields<MutationDissolveGroupArgs, 'input'>>;
+  dissolveGroups?: Resolver<ResolversTypes['DissolveGroupsPayload'], ParentType, ContextType, RequireFields<MutationDissolveGroupsArgs, 'input'>>;
   inviteToGroup?: Resolver<ResolversTypes['InviteToGroupPayload'], ParentType, ContextType, RequireFields<MutationInviteToGroupArgs, 'input'>>;
   leaveGroup?: Resolver<ResolversTypes['LeaveGroupPayload'], ParentType, ContextType, RequireFields<MutationLeaveGroupArgs, 'input'>>;
   placeLegalHold?: Resolver<ResolversTypes['PlaceLegalHoldPayload'], ParentType, ContextType, RequireFields<MutationPlaceLegalHoldArgs, 'input'>>;
   releaseLegalHold?: Resolver<ResolversTypes['ReleaseLegalHoldPayload'], ParentType, ContextType, RequireFields<MutationReleaseLegalHoldArgs, 'input'>>;
   removeFromGroup?: Resolver<ResolversTypes['RemoveFromGroupPayload'], ParentType, ContextType, RequireFields<MutationRemoveFromGroupArgs, 'input'>>;
   requestDeletionProof?: Resolver<ResolversTypes['RequestDeletionProofPayload'], ParentType, ContextType, RequireFields<MutationRequestDeletionProofArgs, 'input'>>;
+  requestVerificationCode?: Resolver<ResolversTypes['RequestVerificationCodePayload'], ParentType, ContextType, RequireFields<MutationRequestVerificationCodeArgs, 'input'>>;
   respondToFriendRequest?: Resolver<ResolversTypes['RespondToFriendRequestPayload'], ParentType, ContextType, RequireFields<MutationRespondToFriendRequestArgs, 'input'>>;
   respondToOwnershipTransfer?: Resolver<ResolversTypes['RespondToOwnershipTransferPayload'], ParentType, ContextType, RequireFields<MutationRespondToOwnershipTransferArgs, 'input'>>;
   restoreGroup?: Resolver<ResolversTypes['RestoreGroupPayload'], ParentType, ContextType, RequireFields<MutationRestoreGroupArgs, 'input'>>;
+  reviewDissolution?: Resolver<ResolversTypes['ReviewDissolutionPayload'], ParentType, ContextType, RequireFields<MutationReviewDissolutionArgs, 'input'>>;
   runRetentionSweep?: Resolver<ResolversTypes['RunRetentionSweepPayload'], ParentType, ContextType>;
   sendFriendRequest?: Resolver<ResolversTypes['SendFriendRequestPayload'], ParentType, ContextType, RequireFields<MutationSendFriendRequestArgs, 'input'>>;
   sendMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
@@ -2601,7 +2914,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 };
 
 export type NoticeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Notice'] = ResolversParentTypes['Notice']> = {
-  __resolveType: TypeResolveFn<'ContactChanged' | 'ContactRemovedYou' | 'ConversationPurged' | 'FriendRequestAccepted' | 'FriendRequestReceived' | 'GroupDissolutionChanged' | 'GroupMemberChanged' | 'MessageReceived' | 'OwnershipTransferChanged', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'ContactChanged' | 'ContactRemovedYou' | 'ConversationPurged' | 'DissolutionReviewDecided' | 'FriendRequestAccepted' | 'FriendRequestReceived' | 'GroupDissolutionChanged' | 'GroupMemberChanged' | 'MessageReceived' | 'OwnershipTransferChanged', ParentType, ContextType>;
 };
 
 export type NoticeConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NoticeConnection'] = ResolversParentTypes['NoticeConnection']> = {
@@ -2677,6 +2990,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   deletionPreview?: Resolver<ResolversTypes['DeletionPreview'], ParentType, ContextType, RequireFields<QueryDeletionPreviewArgs, 'action' | 'userId'>>;
   deletionProofKey?: Resolver<ResolversTypes['Jwk'], ParentType, ContextType>;
   dissolutionPreview?: Resolver<ResolversTypes['DissolutionPreview'], ParentType, ContextType, RequireFields<QueryDissolutionPreviewArgs, 'groupId' | 'keepHistory'>>;
+  dissolutionReview?: Resolver<Maybe<ResolversTypes['DissolutionReview']>, ParentType, ContextType, RequireFields<QueryDissolutionReviewArgs, 'id'>>;
   friendRequests?: Resolver<ResolversTypes['FriendRequestConnection'], ParentType, ContextType, RequireFields<QueryFriendRequestsArgs, 'direction'>>;
   group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType, RequireFields<QueryGroupArgs, 'id'>>;
   groups?: Resolver<ResolversTypes['GroupConnection'], ParentType, ContextType, Partial<QueryGroupsArgs>>;
@@ -2688,6 +3002,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   payments?: Resolver<ResolversTypes['PaymentConnection'], ParentType, ContextType, Partial<QueryPaymentsArgs>>;
   retentionPolicy?: Resolver<ResolversTypes['RetentionPolicy'], ParentType, ContextType, Partial<QueryRetentionPolicyArgs>>;
   retentionStatus?: Resolver<ResolversTypes['RetentionStatus'], ParentType, ContextType, RequireFields<QueryRetentionStatusArgs, 'conversationId'>>;
+  reviewQueue?: Resolver<ResolversTypes['DissolutionReviewConnection'], ParentType, ContextType, Partial<QueryReviewQueueArgs>>;
   verifyAuditChain?: Resolver<ResolversTypes['AuditVerification'], ParentType, ContextType, Partial<QueryVerifyAuditChainArgs>>;
 };
 
@@ -2703,6 +3018,11 @@ export type RemoveFromGroupPayloadResolvers<ContextType = Context, ParentType ex
 
 export type RequestDeletionProofPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RequestDeletionProofPayload'] = ResolversParentTypes['RequestDeletionProofPayload']> = {
   proof?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type RequestVerificationCodePayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RequestVerificationCodePayload'] = ResolversParentTypes['RequestVerificationCodePayload']> = {
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -2742,6 +3062,11 @@ export type RetentionStatusResolvers<ContextType = Context, ParentType extends R
   restorableUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['RetentionState'], ParentType, ContextType>;
   visibleMessages?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ReviewDissolutionPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReviewDissolutionPayload'] = ResolversParentTypes['ReviewDissolutionPayload']> = {
+  review?: Resolver<Maybe<ResolversTypes['DissolutionReview']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
 export type RunRetentionSweepPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RunRetentionSweepPayload'] = ResolversParentTypes['RunRetentionSweepPayload']> = {
@@ -2795,6 +3120,7 @@ export type SubscriptionResolvers<ContextType = Context, ParentType extends Reso
 export type SweepRunResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SweepRun'] = ResolversParentTypes['SweepRun']> = {
   dissolutionsEffective?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   dissolutionsFinalized?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  dissolutionsLapsed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   durationMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   heldBack?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   paymentsDetached?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2839,6 +3165,7 @@ export type Resolvers<ContextType = Context> = {
   BlockContactPayload?: BlockContactPayloadResolvers<ContextType>;
   CancelDissolutionPayload?: CancelDissolutionPayloadResolvers<ContextType>;
   CancelOwnershipTransferPayload?: CancelOwnershipTransferPayloadResolvers<ContextType>;
+  ConfirmDissolutionPayload?: ConfirmDissolutionPayloadResolvers<ContextType>;
   Contact?: ContactResolvers<ContextType>;
   ContactChanged?: ContactChangedResolvers<ContextType>;
   ContactConnection?: ContactConnectionResolvers<ContextType>;
@@ -2854,7 +3181,13 @@ export type Resolvers<ContextType = Context> = {
   DeletionPreview?: DeletionPreviewResolvers<ContextType>;
   Dissolution?: DissolutionResolvers<ContextType>;
   DissolutionPreview?: DissolutionPreviewResolvers<ContextType>;
+  DissolutionReview?: DissolutionReviewResolvers<ContextType>;
+  DissolutionReviewConnection?: DissolutionReviewConnectionResolvers<ContextType>;
+  DissolutionReviewDecided?: DissolutionReviewDecidedResolvers<ContextType>;
+  DissolutionReviewEdge?: DissolutionReviewEdgeResolvers<ContextType>;
+  DissolutionReviewItem?: DissolutionReviewItemResolvers<ContextType>;
   DissolveGroupPayload?: DissolveGroupPayloadResolvers<ContextType>;
+  DissolveGroupsPayload?: DissolveGroupsPayloadResolvers<ContextType>;
   FriendRequest?: FriendRequestResolvers<ContextType>;
   FriendRequestAccepted?: FriendRequestAcceptedResolvers<ContextType>;
   FriendRequestConnection?: FriendRequestConnectionResolvers<ContextType>;
@@ -2893,11 +3226,13 @@ export type Resolvers<ContextType = Context> = {
   ReleaseLegalHoldPayload?: ReleaseLegalHoldPayloadResolvers<ContextType>;
   RemoveFromGroupPayload?: RemoveFromGroupPayloadResolvers<ContextType>;
   RequestDeletionProofPayload?: RequestDeletionProofPayloadResolvers<ContextType>;
+  RequestVerificationCodePayload?: RequestVerificationCodePayloadResolvers<ContextType>;
   RespondToFriendRequestPayload?: RespondToFriendRequestPayloadResolvers<ContextType>;
   RespondToOwnershipTransferPayload?: RespondToOwnershipTransferPayloadResolvers<ContextType>;
   RestoreGroupPayload?: RestoreGroupPayloadResolvers<ContextType>;
   RetentionPolicy?: RetentionPolicyResolvers<ContextType>;
   RetentionStatus?: RetentionStatusResolvers<ContextType>;
+  ReviewDissolutionPayload?: ReviewDissolutionPayloadResolvers<ContextType>;
   RunRetentionSweepPayload?: RunRetentionSweepPayloadResolvers<ContextType>;
   SendFriendRequestPayload?: SendFriendRequestPayloadResolvers<ContextType>;
   SendMessagePayload?: SendMessagePayloadResolvers<ContextType>;

@@ -5,7 +5,17 @@
 import { type Refusal, refuse } from '../shared/result.js';
 
 /** What the stored row says; the effective state at an instant is `stateAt`. */
-export type DissolutionStatus = 'SCHEDULED' | 'EFFECTIVE' | 'CANCELLED' | 'RESTORED' | 'FINALIZED';
+export type DissolutionStatus =
+  | 'PENDING_CONFIRMATION'
+  | 'SCHEDULED'
+  | 'EFFECTIVE'
+  | 'CANCELLED'
+  | 'RESTORED'
+  | 'FINALIZED';
+
+const HOURS_72 = 72 * 60 * 60 * 1000;
+/** G9: how long the guardian has to answer before the dissolution lapses. */
+export const CONFIRM_WINDOW_MS = HOURS_72;
 
 const HOUR = 60 * 60 * 1000;
 /** G5: more members than this → announced first, effective 72 hours later. */
@@ -25,6 +35,8 @@ export interface DissolutionFacts {
   effectiveAt: Date;
   undoUntil: Date;
   paymentsLeaveAt: Date;
+  /** G9: while PENDING_CONFIRMATION, until when the guardian may answer. */
+  confirmBy?: Date | null;
 }
 
 /** G3/G5/G6: what dissolving a group of `memberCount` members at `now` does, and when. */
@@ -54,10 +66,20 @@ const reached = (at: Date, now: Date) => at.getTime() <= now.getTime();
 export function stateAt(d: DissolutionFacts, now: Date): DissolutionStatus {
   // A step the sweeper made stays made (another instance's clock may be a little behind).
   if (d.status === 'CANCELLED' || d.status === 'RESTORED' || d.status === 'FINALIZED') return d.status;
+  // G9: waiting for the guardian; without an answer by `confirmBy` it lapsed.
+  if (d.status === 'PENDING_CONFIRMATION') return lapsedAt(d, now) ? 'CANCELLED' : 'PENDING_CONFIRMATION';
   if (reached(d.undoUntil, now)) return 'FINALIZED';
   if (reached(d.effectiveAt, now) || d.status === 'EFFECTIVE') return 'EFFECTIVE';
   return 'SCHEDULED';
 }
+
+/** G9: the guardian did not answer in time. */
+export const lapsedAt = (d: DissolutionFacts, now: Date): boolean =>
+  d.status === 'PENDING_CONFIRMATION' && !!d.confirmBy && reached(d.confirmBy, now);
+
+/** Under way: confirmed (or needing no confirmation) and not ended — its instants are real. */
+const underWay = (d: DissolutionFacts): boolean =>
+  d.status === 'SCHEDULED' || d.status === 'EFFECTIVE' || d.status === 'FINALIZED';
 
 /** In force: not cancelled, not restored (a group has at most one such dissolution). */
 export const inForce = (d: { status: DissolutionStatus }): boolean =>
@@ -72,11 +94,11 @@ export function dissolvedAt(d: DissolutionFacts | null | undefined, now: Date): 
 
 /** G3: the group's files are gone from `undoUntil` on (nothing is destroyed before, G6). */
 export const filesGoneAt = (d: DissolutionFacts | null | undefined, now: Date): boolean =>
-  !!d && inForce(d) && reached(d.undoUntil, now);
+  !!d && underWay(d) && reached(d.undoUntil, now);
 
 /** G3: the group's payment records have left it (they stay in the two ledgers for good). */
 export const paymentsGoneAt = (d: DissolutionFacts | null | undefined, now: Date): boolean =>
-  !!d && inForce(d) && reached(d.paymentsLeaveAt, now);
+  !!d && underWay(d) && reached(d.paymentsLeaveAt, now);
 
 /** G3: the messages are purged at `undoUntil` when history is not kept; null when kept. */
 export const purgeAtOf = (d: DissolutionFacts): Date | null => (d.keepHistory ? null : d.undoUntil);
@@ -105,8 +127,10 @@ export function checkDissolve(
 
 /** G5: a scheduled dissolution is cancelled before it takes effect; after, it is too late. */
 export function checkCancel(d: DissolutionFacts | null, now: Date): { ok: true } | Refusal {
-  if (!d || !inForce(d)) return refuse('BAD_USER_INPUT', 'This group is not being dissolved.');
-  if (stateAt(d, now) !== 'SCHEDULED') {
+  if (!d || !inForce(d) || lapsedAt(d, now))
+    return refuse('BAD_USER_INPUT', 'This group is not being dissolved.');
+  const s = stateAt(d, now);
+  if (s !== 'SCHEDULED' && s !== 'PENDING_CONFIRMATION') {
     return refuse(
       'WINDOW_CLOSED',
       'The dissolution has taken effect: it can no longer be cancelled (restoreGroup undoes it within 48 hours).',
@@ -132,11 +156,12 @@ export function checkRestore(d: DissolutionFacts | null, now: Date): { ok: true 
 }
 
 /** A timed step the sweeper makes physical, in this order. */
-export type DueStep = 'EFFECTIVE' | 'FINALIZED' | 'PAYMENTS_LEFT';
+export type DueStep = 'LAPSED' | 'EFFECTIVE' | 'FINALIZED' | 'PAYMENTS_LEFT';
 
 /** The steps of a stored dissolution that are due at `now` and not yet done, in order. */
 export function dueSteps(d: DissolutionFacts & { paymentsLeftAt: Date | null }, now: Date): DueStep[] {
   if (!inForce(d)) return [];
+  if (d.status === 'PENDING_CONFIRMATION') return lapsedAt(d, now) ? ['LAPSED'] : [];
   const steps: DueStep[] = [];
   if (d.status === 'SCHEDULED' && reached(d.effectiveAt, now)) steps.push('EFFECTIVE');
   if (d.status !== 'FINALIZED' && reached(d.undoUntil, now)) steps.push('FINALIZED');
@@ -147,6 +172,7 @@ export function dueSteps(d: DissolutionFacts & { paymentsLeftAt: Date | null }, 
 /** When the next timed step falls due (the sweeper's index key); null when none is left. */
 export function nextDue(d: DissolutionFacts & { paymentsLeftAt: Date | null }): Date | null {
   if (!inForce(d)) return null;
+  if (d.status === 'PENDING_CONFIRMATION') return d.confirmBy ?? null;
   if (d.status === 'SCHEDULED') return d.effectiveAt;
   if (d.status === 'EFFECTIVE') return d.undoUntil;
   return d.paymentsLeftAt === null ? d.paymentsLeaveAt : null;

@@ -17,14 +17,16 @@ import { publish } from '../notices/notices.outbox.js';
 import type { NewNotice } from '../notices/notices.store.js';
 import type { Deps } from '../shared/deps.js';
 import { malformedId, requireId } from '../shared/ids.js';
-import { ok, onField, type Result, type UserError } from '../shared/result.js';
+import { ok, onField, type Result, refuse, type UserError } from '../shared/result.js';
 import {
+  CONFIRM_WINDOW_MS,
   checkCancel,
   checkDissolve,
   checkRestore,
   type DissolutionFacts,
   type DissolutionStatus,
   dueSteps,
+  lapsedAt,
   planDissolution,
   purgeAtOf,
   stateAt,
@@ -33,6 +35,8 @@ import {
   contentOf,
   deleteFilesOf,
   detachPayments,
+  findDissolution,
+  guardianOf,
   inForceDissolution,
   insertDissolution,
   lockDueDissolutions,
@@ -43,6 +47,7 @@ import { permit } from './groups.rules.js';
 import { withGroup } from './groups.service.js';
 import { findGroupOf, lockGroup, memberIds, standingIn } from './groups.store.js';
 import type { DissolutionRow, GroupRow } from './groups.tables.js';
+import { spendCode, stepUpFor } from './stepup.service.js';
 
 /** G11: the kinds of audit entry a dissolution appends to its group's chain. */
 export type DissolutionAuditKind =
@@ -53,7 +58,9 @@ export type DissolutionAuditKind =
   | 'GROUP_RESTORED'
   | 'DISSOLUTION_FINALIZED'
   | 'PAYMENTS_LEFT_GROUP'
-  | 'HISTORY_PURGED';
+  | 'HISTORY_PURGED'
+  | 'CONFIRMATION_REQUESTED'
+  | 'GUARDIAN_CONFIRMED';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -86,9 +93,19 @@ function audit(
   });
 }
 
-/** GroupDissolutionChanged, to every member of the group (a dissolved group keeps its members). */
-async function tell(tx: Db, d: DissolutionRow, status: DissolutionStatus, byOwnerId: string | null) {
+/**
+ * GroupDissolutionChanged, to every member of the group (a dissolved group keeps its members) and,
+ * for the steps of a guardian's confirmation (G9), to the guardian too.
+ */
+async function tell(
+  tx: Db,
+  d: DissolutionRow,
+  status: DissolutionStatus,
+  byOwnerId: string | null,
+  guardianId: string | null = null,
+) {
   const recipientIds = await memberIds(tx, d.groupId);
+  if (guardianId) recipientIds.push(guardianId);
   const notice: NewNotice = {
     recipientIds,
     kind: 'GroupDissolutionChanged',
@@ -100,38 +117,144 @@ async function tell(tx: Db, d: DissolutionRow, status: DissolutionStatus, byOwne
       effectiveAt: iso(d.effectiveAt),
       undoUntil: iso(d.undoUntil),
       byOwnerId,
+      endReason: d.endReason,
     },
   };
   return notice;
 }
 
+/** G3/G5: the dissolution goes ahead now: its instants planned from `now`, audited, told. */
+async function goAhead(
+  tx: Db,
+  d: DissolutionRow,
+  memberCount: number,
+  actorId: string | null,
+  now: Date,
+  guardianId: string | null,
+): Promise<DissolutionRow> {
+  const plan = planDissolution(memberCount, d.keepHistory, now);
+  const started = await updateDissolution(tx, d, {
+    status: plan.status,
+    effectiveAt: plan.effectiveAt,
+    undoUntil: plan.undoUntil,
+    paymentsLeaveAt: plan.paymentsLeaveAt,
+    confirmBy: null,
+    memberCount,
+  });
+  await setGroupPurgeAt(tx, d.groupId, purgeAtOf(started));
+  const step = started.status === 'SCHEDULED' ? 'DISSOLUTION_SCHEDULED' : 'DISSOLUTION_EFFECTIVE';
+  await audit(tx, started, step, actorId, now);
+  await publish(tx, [await tell(tx, started, started.status, actorId, guardianId)], now);
+  return started;
+}
+
+/**
+ * Starts a dissolution of the locked `group` (its checks passed): recorded and audited as
+ * requested; an EDUCATION group then waits for its guardian (G9: PENDING_CONFIRMATION for 72 h,
+ * the guardian and the members told), any other goes ahead at once (G3, G5).
+ */
+export async function startDissolution(
+  tx: Db,
+  group: GroupRow,
+  requester: Viewer,
+  keepHistory: boolean,
+  now: Date,
+  reviewId: string | null,
+): Promise<DissolutionRow> {
+  const plan = planDissolution(group.memberCount, keepHistory, now);
+  const guardian = group.kind === 'EDUCATION' ? group.guardianId : null;
+  const d = await insertDissolution(tx, {
+    ...plan,
+    ...(guardian
+      ? { status: 'PENDING_CONFIRMATION' as const, confirmBy: new Date(now.getTime() + CONFIRM_WINDOW_MS) }
+      : {}),
+    groupId: group.id,
+    requestedBy: requester.userId,
+    memberCount: group.memberCount,
+    requestedDevice: requester.deviceId ?? null,
+    reviewId,
+  });
+  await audit(tx, d, 'DISSOLUTION_REQUESTED', requester.userId, now, {
+    memberCount: group.memberCount,
+    reviewId,
+  });
+  if (!guardian) return goAhead(tx, d, group.memberCount, requester.userId, now, null);
+  await audit(tx, d, 'CONFIRMATION_REQUESTED', requester.userId, now, { guardianId: guardian });
+  await publish(tx, [await tell(tx, d, 'PENDING_CONFIRMATION', requester.userId, guardian)], now);
+  return d;
+}
+
 /**
  * `dissolveGroup` (owner only, G1): refused GROUP_PROTECTED while protection is on (G4),
- * GROUP_DISSOLVED when dissolved or being dissolved. Up to 500 members it is EFFECTIVE at once;
- * above (G5) SCHEDULED, effective 72 hours later. Every member is told at once.
+ * GROUP_DISSOLVED when dissolved or being dissolved; STEP_UP_REQUIRED / INVALID_CODE when G7 wants
+ * a code (the 4th in 24 hours, a new device, an EDUCATION group). Up to 500 members it is
+ * EFFECTIVE at once; above (G5) SCHEDULED, effective 72 hours later; an EDUCATION group first waits
+ * for its guardian (G9). Every member is told at once.
  */
 export function dissolveGroup(
   deps: Deps,
   viewer: Viewer,
-  input: { groupId: string; keepHistory: boolean },
+  input: { groupId: string; keepHistory: boolean; verificationCode?: string | null },
 ): Promise<Result<{ dissolution: DissolutionRow }>> {
   return withGroup(deps, viewer.userId, input.groupId, 'DISSOLVE', async ({ tx, group, now }) => {
     const can = checkDissolve(group, (await inForceDissolution(tx, group.id)) ?? null);
     if (!can.ok) return onField(can, ['input', 'groupId']);
-    const plan = planDissolution(group.memberCount, input.keepHistory, now);
-    const d = await insertDissolution(tx, {
-      ...plan,
-      groupId: group.id,
-      requestedBy: viewer.userId,
-      memberCount: group.memberCount,
-    });
-    await setGroupPurgeAt(tx, group.id, purgeAtOf(d));
-    await audit(tx, d, 'DISSOLUTION_REQUESTED', viewer.userId, now, { memberCount: group.memberCount });
-    const step = d.status === 'SCHEDULED' ? 'DISSOLUTION_SCHEDULED' : 'DISSOLUTION_EFFECTIVE';
-    await audit(tx, d, step, viewer.userId, now);
-    await publish(tx, [await tell(tx, d, d.status, viewer.userId)], now);
-    return ok({ dissolution: d });
+    const reasons = await stepUpFor(tx, viewer, group, now);
+    const code = await spendCode(deps, tx, viewer, group, input.verificationCode, reasons, now);
+    if (!code.ok) return code;
+    return ok({ dissolution: await startDissolution(tx, group, viewer, input.keepHistory, now, null) });
   });
+}
+
+/**
+ * `confirmDissolution` (G9, the group's guardian only — anyone else NOT_FOUND): confirming lets a
+ * PENDING_CONFIRMATION dissolution go ahead from now (G3, G5); declining cancels it (reason
+ * DECLINED). After 72 hours it has lapsed (WINDOW_CLOSED).
+ */
+export async function confirmDissolution(
+  deps: Deps,
+  viewer: Viewer,
+  input: { dissolutionId: string; confirm?: boolean | null },
+): Promise<Result<{ dissolution: DissolutionRow }>> {
+  const field = ['input', 'dissolutionId'];
+  const malformed = malformedId('uuid', input.dissolutionId, field);
+  if (malformed) return malformed;
+  return deps.db.transaction(async (tx): Promise<Result<{ dissolution: DissolutionRow }>> => {
+    const d = await findDissolution(tx, input.dissolutionId, true);
+    const group = d ? await lockGroup(tx, d.groupId, 'update') : undefined;
+    if (!d || !group || group.guardianId !== viewer.userId) {
+      return refuse('NOT_FOUND', 'No such dissolution waiting for you.', field);
+    }
+    const now = deps.clock.now();
+    const state = stateAt(d, now);
+    if (state !== 'PENDING_CONFIRMATION') {
+      return state === 'CANCELLED' && lapsedAt(d, now)
+        ? refuse('WINDOW_CLOSED', 'The 72 hours to answer have passed: the dissolution lapsed.', field)
+        : refuse('BAD_USER_INPUT', 'This dissolution is not waiting for a confirmation.', field);
+    }
+    if (input.confirm === false) {
+      return ok({
+        dissolution: await endUnconfirmed(tx, d, 'DECLINED', viewer.userId, now, group.guardianId!),
+      });
+    }
+    await audit(tx, d, 'GUARDIAN_CONFIRMED', viewer.userId, now);
+    return ok({ dissolution: await goAhead(tx, d, group.memberCount, null, now, group.guardianId) });
+  });
+}
+
+/** G9: a dissolution the guardian declined, or that lapsed: CANCELLED with the reason. */
+async function endUnconfirmed(
+  tx: Db,
+  d: DissolutionRow,
+  reason: 'DECLINED' | 'LAPSED',
+  actorId: string | null,
+  now: Date,
+  guardianId: string,
+): Promise<DissolutionRow> {
+  const ended = await updateDissolution(tx, d, { status: 'CANCELLED', settledAt: now, endReason: reason });
+  await audit(tx, ended, 'DISSOLUTION_CANCELLED', actorId, now, { reason });
+  await publish(tx, [await tell(tx, ended, 'CANCELLED', null, guardianId)], now);
+  return ended;
 }
 
 /**
@@ -167,6 +290,7 @@ async function endDissolution(
 ): Promise<DissolutionRow> {
   const ended = await updateDissolution(tx, d, { status, settledAt: now });
   await setGroupPurgeAt(tx, d.groupId, null);
+  const guardianId = d.status === 'PENDING_CONFIRMATION' ? await guardianOf(tx, d.groupId) : null;
   await audit(
     tx,
     ended,
@@ -174,7 +298,7 @@ async function endDissolution(
     viewer.userId,
     now,
   );
-  await publish(tx, [await tell(tx, ended, status, viewer.userId)], now);
+  await publish(tx, [await tell(tx, ended, status, viewer.userId, guardianId)], now);
   return ended;
 }
 
@@ -207,7 +331,8 @@ export function restoreGroup(
 // --- preview -------------------------------------------------------------------------------------
 
 /** What `dissolutionPreview` answers: what dissolving now would do, and when; changes nothing. */
-export interface DissolutionPreviewView extends DissolutionFacts {
+export interface DissolutionPreviewView extends Omit<DissolutionFacts, 'status'> {
+  status: DissolutionStatus;
   groupId: string;
   memberCount: number;
   /** G3: when the messages would be purged (null: history kept). */
@@ -217,6 +342,10 @@ export interface DissolutionPreviewView extends DissolutionFacts {
   paymentsLeaving: number;
   /** Every refusal `dissolveGroup` would answer now (empty: it would go ahead). */
   refusals: UserError[];
+  /** G7: why a verification code would be needed (empty: none). */
+  stepUpReasons: string[];
+  /** G9: whether the guardian must confirm first. */
+  needsGuardian: boolean;
 }
 
 /**
@@ -244,8 +373,12 @@ export async function dissolutionPreview(
     if (!allowed.ok) refusals.push(allowed.error);
     const can = checkDissolve(group, (await inForceDissolution(tx, group.id)) ?? null);
     if (!can.ok) refusals.push(can.error);
+    const needsGuardian = group.kind === 'EDUCATION';
     return {
       ...plan,
+      ...(needsGuardian ? { status: 'PENDING_CONFIRMATION' as const } : {}),
+      stepUpReasons: await stepUpFor(tx, viewer, group, now),
+      needsGuardian,
       groupId: group.id,
       memberCount: group.memberCount,
       purgeAt: purgeAtOf(plan),
@@ -260,6 +393,8 @@ export async function dissolutionPreview(
 // --- the sweeper's steps (T5) --------------------------------------------------------------------
 
 export interface DissolutionSweep {
+  /** G9: dissolutions whose guardian did not answer within 72 hours. */
+  dissolutionsLapsed: number;
   dissolutionsEffective: number;
   dissolutionsFinalized: number;
   paymentsDetached: number;
@@ -281,6 +416,7 @@ const PURGE_BATCH = 5_000; // messages per transaction
  */
 export async function advanceDissolutions(deps: Deps, now: Date): Promise<DissolutionSweep> {
   const counts: DissolutionSweep = {
+    dissolutionsLapsed: 0,
     dissolutionsEffective: 0,
     dissolutionsFinalized: 0,
     paymentsDetached: 0,
@@ -308,7 +444,10 @@ async function step(tx: Db, row: DissolutionRow, now: Date, counts: DissolutionS
   const conversationId = conversation!.id;
   const notices: NewNotice[] = [];
   for (const s of dueSteps(d, now)) {
-    if (s === 'EFFECTIVE') {
+    if (s === 'LAPSED') {
+      d = await endUnconfirmed(tx, d, 'LAPSED', null, now, (await guardianOf(tx, d.groupId))!);
+      counts.dissolutionsLapsed++;
+    } else if (s === 'EFFECTIVE') {
       d = await updateDissolution(tx, d, { status: 'EFFECTIVE' });
       await audit(tx, d, 'DISSOLUTION_EFFECTIVE', null, now);
       notices.push(await tell(tx, d, 'EFFECTIVE', null));

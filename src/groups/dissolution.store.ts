@@ -35,7 +35,13 @@ export async function latestDissolutions(db: Db, groupIds: readonly string[]): P
 
 export async function insertDissolution(
   tx: Db,
-  d: DissolutionFacts & { groupId: string; requestedBy: string; memberCount: number },
+  d: DissolutionFacts & {
+    groupId: string;
+    requestedBy: string;
+    memberCount: number;
+    requestedDevice: string | null;
+    reviewId: string | null;
+  },
 ): Promise<DissolutionRow> {
   const [row] = await tx
     .insert(dissolutions)
@@ -48,7 +54,12 @@ export async function insertDissolution(
 export async function updateDissolution(
   tx: Db,
   d: DissolutionRow,
-  set: { status?: DissolutionStatus; paymentsLeftAt?: Date; settledAt?: Date },
+  set: Partial<
+    Pick<
+      DissolutionRow,
+      'effectiveAt' | 'undoUntil' | 'paymentsLeaveAt' | 'confirmBy' | 'endReason' | 'memberCount'
+    >
+  > & { status?: DissolutionStatus; paymentsLeftAt?: Date; settledAt?: Date },
 ): Promise<DissolutionRow> {
   const next = { ...d, ...set };
   const [row] = await tx
@@ -152,4 +163,17 @@ export async function filesGoneIn(db: Db, conversationId: string, now: Date): Pr
     .innerJoin(conversations, eq(conversations.groupId, dissolutions.groupId))
     .where(and(eq(conversations.id, conversationId), IN_FORCE));
   return filesGoneAt(found[0]?.d, now);
+}
+
+/** A dissolution by id (`lock`: FOR UPDATE). */
+export async function findDissolution(db: Db, id: string, lock = false): Promise<DissolutionRow | undefined> {
+  const q = db.select().from(dissolutions).where(eq(dissolutions.id, id));
+  const [row] = await (lock ? q.for('update') : q);
+  return row;
+}
+
+/** G9: the group's guardian (null for a group that has none). */
+export async function guardianOf(db: Db, groupId: string): Promise<string | null> {
+  const [g] = await db.select({ guardianId: groups.guardianId }).from(groups).where(eq(groups.id, groupId));
+  return g?.guardianId ?? null;
 }

@@ -3,6 +3,7 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
   primaryKey,
@@ -107,6 +108,7 @@ export const ownershipTransfers = pgTable(
 );
 
 export const dissolutionStatus = pgEnum('dissolution_status', [
+  'PENDING_CONFIRMATION',
   'SCHEDULED',
   'EFFECTIVE',
   'CANCELLED',
@@ -145,6 +147,14 @@ export const dissolutions = pgTable(
     settledAt: timestamp('settled_at', { withTimezone: true, mode: 'date' }),
     /** When the sweeper next has a step to make (null: none left). */
     nextDueAt: timestamp('next_due_at', { withTimezone: true, mode: 'date' }),
+    /** G7: the device the owner asked from (the token's device id; null: none). */
+    requestedDevice: text('requested_device'),
+    /** G9: until when the guardian may answer (PENDING_CONFIRMATION); it lapses then. */
+    confirmBy: timestamp('confirm_by', { withTimezone: true, mode: 'date' }),
+    /** Why it ended when it was not the owner's cancel or restore: DECLINED, LAPSED (G9). */
+    endReason: text('end_reason'),
+    /** G8: the review that approved it, when it came from a batch. */
+    reviewId: uuid('review_id'),
   },
   (t) => [
     uniqueIndex('dissolutions_in_force_idx')
@@ -155,7 +165,67 @@ export const dissolutions = pgTable(
   ],
 );
 
+/**
+ * G7: one-time verification codes, stored only as a keyed hash (HMAC-SHA256 under a key derived
+ * from the server secret): valid 10 minutes, single use, void after 5 wrong tries.
+ */
+export const verificationCodes = pgTable(
+  'verification_codes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+    tries: integer('tries').notNull().default(0),
+  },
+  (t) => [index('verification_codes_user_idx').on(t.userId, t.createdAt)],
+);
+
+export const reviewStatus = pgEnum('review_status', ['PENDING_REVIEW', 'APPROVED', 'REJECTED']);
+
+/**
+ * G8: a batch dissolution waiting for an operator. `items` holds, per group, the outcome of the
+ * check at request time and, once decided, of the dissolution at approval.
+ */
+export const dissolutionReviews = pgTable(
+  'dissolution_reviews',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    requestedBy: text('requested_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'restrict' }),
+    keepHistory: boolean('keep_history').notNull(),
+    status: reviewStatus('status').notNull(),
+    items: jsonb('items').$type<ReviewItem[]>().notNull(),
+    requestedAt: timestamp('requested_at', { withTimezone: true, mode: 'date' }).notNull(),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('dissolution_reviews_pending_idx').on(t.requestedAt).where(sql`${t.status} = 'PENDING_REVIEW'`),
+  ],
+);
+
+/** One group of a batch: refused at request or approval (with why), or dissolved. */
+export interface ReviewItem {
+  groupId: string;
+  /** Null while it can go ahead; the refusal code otherwise. */
+  error: string | null;
+  message: string | null;
+  /** The dissolution made at approval. */
+  dissolutionId: string | null;
+}
+
 export type GroupRow = typeof groups.$inferSelect;
+export type VerificationCodeRow = typeof verificationCodes.$inferSelect;
+export type ReviewRow = typeof dissolutionReviews.$inferSelect;
 export type DissolutionRow = typeof dissolutions.$inferSelect;
 export type GroupMemberRow = typeof groupMembers.$inferSelect;
 export type TransferRow = typeof ownershipTransfers.$inferSelect;

@@ -21,6 +21,8 @@ export interface SweepCounts {
   purgedFiles: number;
   /** Direct conversations whose R3 buffer ran out. */
   purgedConversations: number;
+  /** G9: dissolutions whose guardian did not answer in 72 hours. */
+  dissolutionsLapsed: number;
   /** Scheduled dissolutions that took effect (G5). */
   dissolutionsEffective: number;
   /** Dissolutions whose undo window ended (G3, G6). */
@@ -52,6 +54,7 @@ export async function runSweep(deps: Deps): Promise<SweepCounts> {
     purgedMessages: direct.purgedMessages + groups.purgedMessages + expiries.expiredMessages,
     purgedFiles: direct.purgedFiles + groups.purgedFiles + groups.filesDeleted + expiries.expiredFiles,
     purgedConversations: direct.purgedConversations,
+    dissolutionsLapsed: groups.dissolutionsLapsed,
     dissolutionsEffective: groups.dissolutionsEffective,
     dissolutionsFinalized: groups.dissolutionsFinalized,
     paymentsDetached: groups.paymentsDetached,

@@ -71,14 +71,41 @@ describe('configuration: production mode defaults nothing insecure', () => {
     expect(err.message).toContain('TIME_TRAVEL');
   });
 
-  it('production with every required setting loads, with time travel off', () => {
+  it('production with every required setting loads, with time travel off and codes sent to the webhook', () => {
     const c = loadConfig({
       NODE_ENV: 'production',
       JWT_SECRET: SECRET,
       DATABASE_URL: 'postgres://db.example/ties',
       PROOF_SIGNING_KEY: '{}',
+      VERIFICATION_WEBHOOK_URL: 'https://sms.example/send',
     });
-    expect(c).toMatchObject({ nodeEnv: 'production', jwtSecret: SECRET, timeTravel: false });
+    expect(c).toMatchObject({
+      nodeEnv: 'production',
+      jwtSecret: SECRET,
+      timeTravel: false,
+      verificationSender: 'webhook',
+      verificationWebhookUrl: 'https://sms.example/send',
+    });
+  });
+
+  it('G7: production refuses the development code sender, and a webhook sender needs its URL', () => {
+    const prod = {
+      NODE_ENV: 'production',
+      JWT_SECRET: SECRET,
+      DATABASE_URL: 'postgres://db.example/ties',
+      PROOF_SIGNING_KEY: '{}',
+    };
+    expect(configError(prod).message).toContain('VERIFICATION_WEBHOOK_URL');
+    expect(
+      configError({ ...prod, VERIFICATION_SENDER: 'file', VERIFICATION_WEBHOOK_URL: 'https://sms.example/send' })
+        .message,
+    ).toContain('VERIFICATION_SENDER=webhook');
+    expect(configError({ DATA_DIR: tempDir(), VERIFICATION_SENDER: 'webhook' }).message).toContain(
+      'VERIFICATION_WEBHOOK_URL',
+    );
+    const dev = loadConfig({ DATA_DIR: tempDir() });
+    expect(dev.verificationSender).toBe('file');
+    expect(dev.verificationFile).toBe(join(dev.dataDir, 'verification-codes.log'));
   });
 
   it('outside production a missing secret is generated once and kept, so every process of a directory agrees', () => {

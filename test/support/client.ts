@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 // A GraphQL client for the contacts, messages and retention API tests: one method per operation,
 // the documents written once. Every call goes over HTTP to a started app, as a real client would.
 import { sql } from 'drizzle-orm';
@@ -21,18 +22,20 @@ export const NOTICE_FIELDS = `__typename cursor at
   ... on ContactChanged { peerId state deviceId }
   ... on MessageReceived { conversationId messageId senderId message { ${MESSAGE} } }
   ... on ConversationPurged { conversationId reason purgedMessages }
-  ... on GroupDissolutionChanged { groupId dissolutionId status keepHistory effectiveAt undoUntil byOwnerId }`;
+  ... on GroupDissolutionChanged { groupId dissolutionId status keepHistory effectiveAt undoUntil byOwnerId endReason }
+  ... on DissolutionReviewDecided { reviewId dissolvedGroupIds refusedGroupIds reviewStatus: status }`;
 
 /** A payload's refusals as `CODE@input.field` strings (just `CODE@` without a field): easy to compare. */
 export const errorsAt = (r: { userErrors: { code: string; field?: string[] | null }[] }): string[] =>
   r.userErrors.map((e) => `${e.code}@${(e.field ?? []).join('.')}`);
 
 export const SWEEP_RUN =
-  'purgedMessages purgedConversations purgedFiles dissolutionsEffective dissolutionsFinalized paymentsDetached heldBack';
+  'purgedMessages purgedConversations purgedFiles dissolutionsLapsed dissolutionsEffective dissolutionsFinalized paymentsDetached heldBack';
 export interface SweepRun {
   purgedMessages: number;
   purgedConversations: number;
   purgedFiles: number;
+  dissolutionsLapsed: number;
   dissolutionsEffective: number;
   dissolutionsFinalized: number;
   paymentsDetached: number;
@@ -170,8 +173,25 @@ export function apiClient(t: TestApp, db: TestDatabase) {
     return data(await t.http<T>(query, variables, await token(userId, opts)));
   }
 
+  /** G7: the last verification code the development sender wrote for `userId` and `groupId`. */
+  function latestCode(userId: string, groupId: string): string | undefined {
+    let text = '';
+    try {
+      text = readFileSync(t.app.deps.config.verificationFile, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const lines = text
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, string>);
+    return lines.reverse().find((l) => l.userId === userId && l.groupId === groupId)?.code;
+  }
+
   const api = {
     token,
+    latestCode,
     raw,
     gql,
     gqlAs,

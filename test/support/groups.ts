@@ -21,11 +21,17 @@ export interface Group {
   createdAt: string;
   conversation: { id: string; kind: string };
 }
+/** The device the group tests' owners dissolve from (G7: the first time from it needs a code). */
+export const OWNER_DEVICE = 'owner-phone';
+
 export const DISSOLUTION =
-  'id group { id } status keepHistory requestedBy { id } requestedAt memberCount effectiveAt undoUntil finalizedAt paymentsVisibleUntil endedAt';
+  'id groupId group { id } confirmBy endReason status keepHistory requestedBy { id } requestedAt memberCount effectiveAt undoUntil finalizedAt paymentsVisibleUntil endedAt';
 export interface Dissolution {
   id: string;
-  group: { id: string };
+  groupId: string;
+  group: { id: string } | null;
+  confirmBy: string | null;
+  endReason: string | null;
   status: string;
   keepHistory: boolean;
   requestedBy: { id: string };
@@ -38,7 +44,7 @@ export interface Dissolution {
   endedAt: string | null;
 }
 export const PREVIEW =
-  'groupId keepHistory status memberCount effectiveAt undoUntil purgeAt messagesToPurge filesToDelete paymentsLeaving paymentsVisibleUntil refusals { code message field }';
+  'groupId keepHistory status memberCount effectiveAt undoUntil purgeAt messagesToPurge filesToDelete paymentsLeaving paymentsVisibleUntil refusals { code message field } stepUpRequired stepUpReasons needsGuardian';
 export interface Preview {
   groupId: string;
   keepHistory: boolean;
@@ -52,6 +58,9 @@ export interface Preview {
   paymentsLeaving: number;
   paymentsVisibleUntil: string;
   refusals: UserError[];
+  stepUpRequired: boolean;
+  stepUpReasons: string[];
+  needsGuardian: boolean;
 }
 export interface Transfer {
   id: string;
@@ -71,10 +80,18 @@ export interface Member {
 export type Payload<T> = T & { userErrors: UserError[] };
 
 export function groupClient(api: Api) {
-  const mutate = async <T>(who: string, name: string, inputType: string, fields: string, input: object) =>
+  const mutate = async <T>(
+    who: string,
+    name: string,
+    inputType: string,
+    fields: string,
+    input: object,
+    deviceId?: string,
+  ) =>
     (
-      await api.gql<Record<string, Payload<T>>>(
+      await api.gqlAs<Record<string, Payload<T>>>(
         who,
+        deviceId ? { deviceId } : {},
         `mutation($input: ${inputType}!) { ${name}(input: $input) { ${fields} ${ERRORS} } }`,
         { input },
       )
@@ -157,13 +174,41 @@ export function groupClient(api: Api) {
         `group { ${GROUP} }`,
         { groupId, enabled },
       ),
-    dissolve: (who: string, groupId: string, keepHistory: boolean) =>
+    /**
+     * `dissolveGroup` as an owner's app does it, from the device `OWNER_DEVICE`: when G7 asks for a
+     * step-up (STEP_UP_REQUIRED), it requests a code, reads it from the development sender's file
+     * and asks again with it.
+     */
+    async dissolve(who: string, groupId: string, keepHistory: boolean) {
+      const first = await g.dissolveWith(who, { groupId, keepHistory }, OWNER_DEVICE);
+      if (first.userErrors[0]?.code !== 'STEP_UP_REQUIRED') return first;
+      const asked = await g.requestCode(who, groupId, OWNER_DEVICE);
+      if (asked.userErrors.length) return { dissolution: null, userErrors: asked.userErrors };
+      const verificationCode = api.latestCode(who, groupId);
+      return g.dissolveWith(who, { groupId, keepHistory, verificationCode }, OWNER_DEVICE);
+    },
+    /** `dissolveGroup` exactly as given (no step-up help), from `deviceId` (none: a token without one). */
+    dissolveWith: (
+      who: string,
+      input: { groupId: string; keepHistory: boolean; verificationCode?: string },
+      deviceId?: string,
+    ) =>
       mutate<{ dissolution: Dissolution | null }>(
         who,
         'dissolveGroup',
         'DissolveGroupInput',
         `dissolution { ${DISSOLUTION} }`,
-        { groupId, keepHistory },
+        input,
+        deviceId,
+      ),
+    requestCode: (who: string, groupId: string, deviceId?: string) =>
+      mutate<{ expiresAt: string | null }>(
+        who,
+        'requestVerificationCode',
+        'RequestVerificationCodeInput',
+        'expiresAt',
+        { groupId },
+        deviceId,
       ),
     cancelDissolution: (who: string, groupId: string) =>
       mutate<{ group: Group | null; dissolution: Dissolution | null }>(

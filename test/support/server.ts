@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Client, createClient } from 'graphql-ws';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
@@ -45,6 +48,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     trustProxy: false,
     stopDelaySeconds: 0,
     stopTimeoutSeconds: 30,
+    verificationSender: 'file',
+    verificationWebhookUrl: undefined,
+    verificationFile: join(tmpdir(), `ties-codes-${process.pid}-${randomUUID()}.log`),
     ...overrides,
   };
 }

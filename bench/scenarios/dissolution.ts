@@ -12,6 +12,7 @@
  * while ours runs and while the floor runs. Statements are counted on each side's own pool (the
  * global counter of instrument.ts would also count the concurrent sends).
  */
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { ManualClock } from '../../src/clock.js';
 import type { Database } from '../../src/db/client.js';
@@ -21,6 +22,7 @@ import {
   dissolveGroup,
 } from '../../src/groups/dissolution.service.js';
 import { createGroup } from '../../src/groups/groups.service.js';
+import { requestVerificationCode } from '../../src/groups/stepup.service.js';
 import { sendMessage } from '../../src/messages/messages.service.js';
 import type { Deps } from '../../src/shared/deps.js';
 import { ensureUser } from '../../src/users/users.store.js';
@@ -359,9 +361,14 @@ export async function benchDissolution(ctx: BenchContext): Promise<{ rows: Row[]
     ctx.log(`    filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
     // The undo window starts now: ours is dissolved (untimed), the clock moves past it.
-    const dissolved = await dissolveGroup(deps, viewerOf(g1.ids[0]!), {
+    // G7: a first dissolution needs a code; the development sender writes it to a file.
+    const owner = viewerOf(g1.ids[0]!);
+    const asked = await requestVerificationCode(deps, owner, { groupId: g1.groupId });
+    if (!asked.ok) throw new Error(`requestVerificationCode: ${JSON.stringify(asked.error)}`);
+    const dissolved = await dissolveGroup(deps, owner, {
       groupId: g1.groupId,
       keepHistory: false,
+      verificationCode: lastCode(deps.config.verificationFile, owner.userId, g1.groupId),
     });
     if (!dissolved.ok) throw new Error(`dissolveGroup: ${JSON.stringify(dissolved.error)}`);
     if (dissolved.value.dissolution.status !== 'EFFECTIVE')
@@ -487,3 +494,13 @@ const top = (kinds: PurgeSide['kinds']) =>
     .slice(0, 3)
     .map((k) => `${k.kind} ×${k.n} ${k.ms.toFixed(0)} ms`)
     .join(', ');
+
+/** G7: the last code the development sender wrote for this user and group. */
+function lastCode(file: string, userId: string, groupId: string): string {
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  for (const line of lines.reverse()) {
+    const l = JSON.parse(line) as Record<string, string>;
+    if (l.userId === userId && l.groupId === groupId) return l.code!;
+  }
+  throw new Error('no verification code was written');
+}

@@ -97,8 +97,11 @@ describe('configuration: production mode defaults nothing insecure', () => {
     };
     expect(configError(prod).message).toContain('VERIFICATION_WEBHOOK_URL');
     expect(
-      configError({ ...prod, VERIFICATION_SENDER: 'file', VERIFICATION_WEBHOOK_URL: 'https://sms.example/send' })
-        .message,
+      configError({
+        ...prod,
+        VERIFICATION_SENDER: 'file',
+        VERIFICATION_WEBHOOK_URL: 'https://sms.example/send',
+      }).message,
     ).toContain('VERIFICATION_SENDER=webhook');
     expect(configError({ DATA_DIR: tempDir(), VERIFICATION_SENDER: 'webhook' }).message).toContain(
       'VERIFICATION_WEBHOOK_URL',

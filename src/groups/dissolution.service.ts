@@ -36,11 +36,13 @@ import {
   deleteFilesOf,
   detachPayments,
   findDissolution,
+  groupKindOf,
   guardianOf,
   inForceDissolution,
   insertDissolution,
   lockDueDissolutions,
   lockDueGroupPurges,
+  scrubConversation,
   updateDissolution,
 } from './dissolution.store.js';
 import { permit } from './groups.rules.js';
@@ -455,10 +457,23 @@ async function step(tx: Db, row: DissolutionRow, now: Date, counts: DissolutionS
     } else if (s === 'FINALIZED') {
       const content = await contentOf(tx, conversationId);
       const files = await deleteFilesOf(tx, conversationId);
+      // G10: a FINANCIAL group's kept history is scrubbed now (not before: the undo stays exact).
+      const scrubbed =
+        d.keepHistory && (await groupKindOf(tx, d.groupId)) === 'FINANCIAL'
+          ? await scrubConversation(tx, conversationId)
+          : null;
       d = await updateDissolution(tx, d, { status: 'FINALIZED' });
       await audit(tx, d, 'DISSOLUTION_FINALIZED', null, now, {
         filesDeleted: files.deleted + files.held, // a hold is not told (T3): the count is what left
         messagesToPurge: d.keepHistory ? 0 : content.messages,
+        ...(scrubbed
+          ? {
+              scrubbedMessages: scrubbed.messages,
+              maskedBankCards: scrubbed.counts.bankCards,
+              maskedResidentIds: scrubbed.counts.residentIds,
+              maskedMobiles: scrubbed.counts.mobiles,
+            }
+          : {}),
       });
       notices.push(await tell(tx, d, 'FINALIZED', null));
       counts.dissolutionsFinalized++;

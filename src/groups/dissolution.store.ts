@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lte, notInArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lte, notInArray, sql } from 'drizzle-orm';
 import { type Db, rows } from '../db/client.js';
 import { files } from '../files/files.tables.js';
 import { conversations, messages } from '../messages/messages.tables.js';
@@ -6,6 +6,7 @@ import { payments } from '../payments/payments.tables.js';
 import { heldMessage } from '../retention/retention.store.js';
 import { type DissolutionFacts, type DissolutionStatus, filesGoneAt, nextDue } from './dissolution.rules.js';
 import { type DissolutionRow, dissolutions, groups } from './groups.tables.js';
+import { addCounts, type ScrubCounts, scrubBody } from './scrub.rules.js';
 
 const IN_FORCE = notInArray(dissolutions.status, ['CANCELLED', 'RESTORED']);
 
@@ -176,4 +177,45 @@ export async function findDissolution(db: Db, id: string, lock = false): Promise
 export async function guardianOf(db: Db, groupId: string): Promise<string | null> {
   const [g] = await db.select({ guardianId: groups.guardianId }).from(groups).where(eq(groups.id, groupId));
   return g?.guardianId ?? null;
+}
+
+/** The group's kind. */
+export async function groupKindOf(db: Db, groupId: string): Promise<string | undefined> {
+  const [g] = await db.select({ kind: groups.kind }).from(groups).where(eq(groups.id, groupId));
+  return g?.kind;
+}
+
+const SCRUB_BATCH = 1_000;
+
+/**
+ * G10: masks bank card, resident ID and mobile numbers in every message body of a conversation,
+ * in place, page by page (by seq); answers how many bodies changed and how many numbers of each
+ * kind were masked. Rows kept under a legal hold are scrubbed too: a hold stops deletion, and
+ * readers must see the same text with or without one (T3).
+ */
+export async function scrubConversation(
+  db: Db,
+  conversationId: string,
+): Promise<{ messages: number; counts: ScrubCounts }> {
+  let counts: ScrubCounts = { bankCards: 0, residentIds: 0, mobiles: 0 };
+  let changed = 0;
+  let after = 0;
+  for (;;) {
+    const page = await db
+      .select({ id: messages.id, seq: messages.seq, body: messages.body })
+      .from(messages)
+      .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, after)))
+      .orderBy(asc(messages.seq))
+      .limit(SCRUB_BATCH);
+    for (const m of page) {
+      const s = scrubBody(m.body);
+      if (s.body !== m.body) {
+        await db.update(messages).set({ body: s.body }).where(eq(messages.id, m.id));
+        changed++;
+      }
+      counts = addCounts(counts, s.counts);
+    }
+    if (page.length < SCRUB_BATCH) return { messages: changed, counts };
+    after = page.at(-1)!.seq;
+  }
 }

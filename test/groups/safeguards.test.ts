@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/db/client.js';
+import { addCounts, scrubBody } from '../../src/groups/scrub.rules.js';
 import { errorsAt, names } from '../support/client.js';
 import { openTestEnv, type TestEnv } from '../support/fixture.js';
 import { DISSOLUTION, type Dissolution, OWNER_DEVICE } from '../support/groups.js';
@@ -356,5 +357,49 @@ describe('G7: the production sender', () => {
       await hooked.close();
       gateway.close();
     }
+  });
+});
+
+describe('G10: financial scrubbing at finalization', () => {
+  it('masks card, resident ID and mobile numbers in kept bodies, counts them in the audit entry; undo stays exact', async () => {
+    const [o, m] = names('scrub', 'o', 'm');
+    const g = await env.groups.make(o!, [m!], 'FINANCIAL');
+    const cid = g.conversation.id;
+    const bodies = [
+      '请转账到 4111 1111 1111 1111，谢谢',
+      'ID 11010519491231002X, phone +86 138-0013-8000',
+      'order 1234567890123456 costs ¥1,234.56 on 2026-12-03',
+    ];
+    for (const body of bodies) await env.api.say(m!, cid, body);
+    const readAll = async () => (await env.rich.messages(m!, cid)).map((x) => x.body).reverse();
+    // Dissolved and restored inside the window: nothing scrubbed (the undo stays exact).
+    await env.groups.dissolve(o!, g.id, true);
+    await env.groups.restore(o!, g.id);
+    expect(await readAll()).toEqual(bodies);
+    // Dissolved again, the window runs out: scrubbed in place.
+    await env.groups.dissolve(o!, g.id, true);
+    env.clock.advance(48 * HOUR);
+    expect(await readAll()).toEqual(bodies); // not before the sweep makes it final
+    await env.api.sweep();
+    const expected = bodies.map((b) => scrubBody(b));
+    expect(await readAll()).toEqual(expected.map((e) => e.body));
+    expect((await readAll())[0]).toBe('请转账到 **** **** **** 1111，谢谢');
+    expect((await readAll())[2]).toBe(bodies[2]); // a Luhn-invalid order number, an amount, a date
+    const [entry] = await rows<{ data: Record<string, number> }>(
+      env.db.handle.db,
+      sql`SELECT data FROM audit_entries WHERE subject_id = ${g.id} AND kind = 'DISSOLUTION_FINALIZED'`,
+    );
+    const total = expected.reduce((a, e) => addCounts(a, e.counts), {
+      bankCards: 0,
+      residentIds: 0,
+      mobiles: 0,
+    });
+    expect(total).toEqual({ bankCards: 1, residentIds: 1, mobiles: 1 });
+    expect(entry!.data).toMatchObject({
+      scrubbedMessages: 2,
+      maskedBankCards: 1,
+      maskedResidentIds: 1,
+      maskedMobiles: 1,
+    });
   });
 });

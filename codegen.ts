@@ -41,6 +41,7 @@ const config: CodegenConfig = {
           LegalHold: '../retention/retention.tables.js#LegalHoldRow',
           RetentionPolicy: '../retention/policies.service.js#PolicyView',
           DissolutionPreview: '../groups/dissolution.service.js#DissolutionPreviewView',
+          ConversationExport: '../export/export.tables.js#ExportRow',
         },
       },
     },

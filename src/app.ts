@@ -29,6 +29,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { ProofSigner } from './contacts/contacts.proof.js';
 import type { DatabaseHandle } from './db/client.js';
+import { downloadExport } from './export/export.route.js';
 import { downloadFile } from './files/files.route.js';
 import { fileStore } from './files/files.store.js';
 import { type Context, createLoaders } from './graphql/context.js';
@@ -252,6 +253,8 @@ export function createApp(opts: AppOptions): App {
 
   // Attachments' bytes (Attachment.url), with the same bearer token as /graphql.
   app.get('/files/:id', downloadFile(deps, fileStore, limitAnonymous));
+  // G12: a conversation archive, for the user who exported it, until its link expires.
+  app.get('/exports/:id', downloadExport(deps, limitAnonymous));
 
   // One access-log line per HTTP request to /graphql: request id, operation name, status,
   // duration — never a header (the token), a query string or a variable.

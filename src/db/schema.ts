@@ -1,6 +1,7 @@
 // drizzle-kit's entry: every area's tables.
 export * from '../audit/audit.tables.js';
 export * from '../contacts/contacts.tables.js';
+export * from '../export/export.tables.js';
 export * from '../files/files.tables.js';
 export * from '../groups/groups.tables.js';
 export * from '../idempotency/idempotency.tables.js';

@@ -12,6 +12,7 @@ import type { AuditEntryRow } from '../audit/audit.tables.js';
 import type { LegalHoldRow } from '../retention/retention.tables.js';
 import type { PolicyView } from '../retention/policies.service.js';
 import type { DissolutionPreviewView } from '../groups/dissolution.service.js';
+import type { ExportRow } from '../export/export.tables.js';
 import type { Context } from '../graphql/context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -310,6 +311,22 @@ export type ConversationEdge = {
   __typename?: 'ConversationEdge';
   cursor: Scalars['String']['output'];
   node: Conversation;
+};
+
+/** An archive written by exportConversation, downloadable by its exporter until `expiresAt`. */
+export type ConversationExport = {
+  __typename?: 'ConversationExport';
+  /** Size of the file the link serves, in bytes (a whole number; Float because an archive may pass Int's 2 GiB). */
+  bytes: Scalars['Float']['output'];
+  /** When the link stops working (server clock): 15 minutes after the export. The file is deleted then. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** SHA-256 of the file the link serves, lowercase hex. */
+  sha256: Scalars['String']['output'];
+  /**
+   * Where to download it, relative to the server: `GET` with the exporter's bearer token (the same as
+   * for `/graphql`; 401 without a valid one). Anyone else, and everyone after `expiresAt`, gets 404.
+   */
+  url: Scalars['String']['output'];
 };
 
 export type ConversationKind =
@@ -637,6 +654,26 @@ export type ErrorCode =
    */
   | 'VERIFICATION_REQUIRED'
   | 'WINDOW_CLOSED';
+
+/** What exportConversation takes. */
+export type ExportConversationInput = {
+  /** A conversation id (a UUID; else `BAD_USER_INPUT`); one the viewer is not a party of is `NOT_FOUND`. */
+  conversationId: Scalars['ID']['input'];
+  /**
+   * Given: the archive is encrypted with a key derived from it (8 to 1024 characters, else
+   * `BAD_USER_INPUT`; the server keeps no copy and cannot recover it). Absent or null: plain JSON Lines.
+   */
+  passphrase?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** What exportConversation answers. */
+export type ExportConversationPayload = {
+  __typename?: 'ExportConversationPayload';
+  /** The archive's link (null when refused). */
+  export?: Maybe<ConversationExport>;
+  /** Why nothing was written (empty on success). */
+  userErrors: Array<UserError>;
+};
 
 export type FriendRequest = {
   __typename?: 'FriendRequest';
@@ -1032,6 +1069,18 @@ export type Mutation = {
    */
   dissolveGroups: DissolveGroupsPayload;
   /**
+   * G12: writes an archive of a conversation holding exactly what the viewer sees of it now — their
+   * retention period, their stars, purges and legal holds applied, as `messages` lists them (newest
+   * first) — with each message's attachment metadata (name, size, sha256; not the bytes) and payment,
+   * except what a dissolution took away (files from `undoUntil`, payments from `paymentsVisibleUntil`).
+   * Any party may export: a party of a direct conversation who sees it, or a member of a group — also
+   * of a dissolved one, during the undo window and after a dissolution that kept the history. Anyone
+   * else gets `NOT_FOUND`. Without `passphrase` the archive is plain JSON Lines; with one it is
+   * encrypted (AES-256-GCM, key from scrypt); the README documents both formats and `npm run
+   * export:open` verifies and decrypts them. The answer is a link for the viewer only, valid 15 minutes.
+   */
+  exportConversation: ExportConversationPayload;
+  /**
    * G1, any member: the users join at once as MEMBERs (those already in are left as they are) and
    * every member is told (`GroupMemberChanged`, JOINED). `NOT_FOUND` on `input.userIds` for an
    * unknown user; `BAD_USER_INPUT` past 2,000 members or for the group's guardian.
@@ -1175,6 +1224,11 @@ export type MutationDissolveGroupArgs = {
 
 export type MutationDissolveGroupsArgs = {
   input: DissolveGroupsInput;
+};
+
+
+export type MutationExportConversationArgs = {
+  input: ExportConversationInput;
 };
 
 
@@ -2212,6 +2266,7 @@ export type ResolversTypes = {
   Conversation: ResolverTypeWrapper<ConversationRow>;
   ConversationConnection: ResolverTypeWrapper<Omit<ConversationConnection, 'edges'> & { edges: Array<ResolversTypes['ConversationEdge']> }>;
   ConversationEdge: ResolverTypeWrapper<Omit<ConversationEdge, 'node'> & { node: ResolversTypes['Conversation'] }>;
+  ConversationExport: ResolverTypeWrapper<ExportRow>;
   ConversationKind: ConversationKind;
   ConversationPurged: ResolverTypeWrapper<ConversationPurged>;
   CreateGroupInput: CreateGroupInput;
@@ -2234,6 +2289,9 @@ export type ResolversTypes = {
   DissolveGroupsInput: DissolveGroupsInput;
   DissolveGroupsPayload: ResolverTypeWrapper<Omit<DissolveGroupsPayload, 'review'> & { review?: Maybe<ResolversTypes['DissolutionReview']> }>;
   ErrorCode: ErrorCode;
+  ExportConversationInput: ExportConversationInput;
+  ExportConversationPayload: ResolverTypeWrapper<Omit<ExportConversationPayload, 'export'> & { export?: Maybe<ResolversTypes['ConversationExport']> }>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   FriendRequest: ResolverTypeWrapper<FriendRequestRow>;
   FriendRequestAccepted: ResolverTypeWrapper<FriendRequestAccepted>;
   FriendRequestConnection: ResolverTypeWrapper<Omit<FriendRequestConnection, 'edges'> & { edges: Array<ResolversTypes['FriendRequestEdge']> }>;
@@ -2355,6 +2413,7 @@ export type ResolversParentTypes = {
   Conversation: ConversationRow;
   ConversationConnection: Omit<ConversationConnection, 'edges'> & { edges: Array<ResolversParentTypes['ConversationEdge']> };
   ConversationEdge: Omit<ConversationEdge, 'node'> & { node: ResolversParentTypes['Conversation'] };
+  ConversationExport: ExportRow;
   ConversationPurged: ConversationPurged;
   CreateGroupInput: CreateGroupInput;
   CreateGroupPayload: Omit<CreateGroupPayload, 'group'> & { group?: Maybe<ResolversParentTypes['Group']> };
@@ -2373,6 +2432,9 @@ export type ResolversParentTypes = {
   DissolveGroupPayload: Omit<DissolveGroupPayload, 'dissolution'> & { dissolution?: Maybe<ResolversParentTypes['Dissolution']> };
   DissolveGroupsInput: DissolveGroupsInput;
   DissolveGroupsPayload: Omit<DissolveGroupsPayload, 'review'> & { review?: Maybe<ResolversParentTypes['DissolutionReview']> };
+  ExportConversationInput: ExportConversationInput;
+  ExportConversationPayload: Omit<ExportConversationPayload, 'export'> & { export?: Maybe<ResolversParentTypes['ConversationExport']> };
+  Float: Scalars['Float']['output'];
   FriendRequest: FriendRequestRow;
   FriendRequestAccepted: FriendRequestAccepted;
   FriendRequestConnection: Omit<FriendRequestConnection, 'edges'> & { edges: Array<ResolversParentTypes['FriendRequestEdge']> };
@@ -2579,6 +2641,13 @@ export type ConversationEdgeResolvers<ContextType = Context, ParentType extends 
   node?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
 };
 
+export type ConversationExportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ConversationExport'] = ResolversParentTypes['ConversationExport']> = {
+  bytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  sha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type ConversationPurgedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ConversationPurged'] = ResolversParentTypes['ConversationPurged']> = {
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   conversationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -2697,6 +2766,11 @@ export type DissolveGroupPayloadResolvers<ContextType = Context, ParentType exte
 
 export type DissolveGroupsPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DissolveGroupsPayload'] = ResolversParentTypes['DissolveGroupsPayload']> = {
   review?: Resolver<Maybe<ResolversTypes['DissolutionReview']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+};
+
+export type ExportConversationPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ExportConversationPayload'] = ResolversParentTypes['ExportConversationPayload']> = {
+  export?: Resolver<Maybe<ResolversTypes['ConversationExport']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 };
 
@@ -2891,6 +2965,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   deleteContact?: Resolver<ResolversTypes['DeleteContactPayload'], ParentType, ContextType, RequireFields<MutationDeleteContactArgs, 'input'>>;
   dissolveGroup?: Resolver<ResolversTypes['DissolveGroupPayload'], ParentType, ContextType, RequireFields<MutationDissolveGroupArgs, 'input'>>;
   dissolveGroups?: Resolver<ResolversTypes['DissolveGroupsPayload'], ParentType, ContextType, RequireFields<MutationDissolveGroupsArgs, 'input'>>;
+  exportConversation?: Resolver<ResolversTypes['ExportConversationPayload'], ParentType, ContextType, RequireFields<MutationExportConversationArgs, 'input'>>;
   inviteToGroup?: Resolver<ResolversTypes['InviteToGroupPayload'], ParentType, ContextType, RequireFields<MutationInviteToGroupArgs, 'input'>>;
   leaveGroup?: Resolver<ResolversTypes['LeaveGroupPayload'], ParentType, ContextType, RequireFields<MutationLeaveGroupArgs, 'input'>>;
   placeLegalHold?: Resolver<ResolversTypes['PlaceLegalHoldPayload'], ParentType, ContextType, RequireFields<MutationPlaceLegalHoldArgs, 'input'>>;
@@ -3174,6 +3249,7 @@ export type Resolvers<ContextType = Context> = {
   Conversation?: ConversationResolvers<ContextType>;
   ConversationConnection?: ConversationConnectionResolvers<ContextType>;
   ConversationEdge?: ConversationEdgeResolvers<ContextType>;
+  ConversationExport?: ConversationExportResolvers<ContextType>;
   ConversationPurged?: ConversationPurgedResolvers<ContextType>;
   CreateGroupPayload?: CreateGroupPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
@@ -3188,6 +3264,7 @@ export type Resolvers<ContextType = Context> = {
   DissolutionReviewItem?: DissolutionReviewItemResolvers<ContextType>;
   DissolveGroupPayload?: DissolveGroupPayloadResolvers<ContextType>;
   DissolveGroupsPayload?: DissolveGroupsPayloadResolvers<ContextType>;
+  ExportConversationPayload?: ExportConversationPayloadResolvers<ContextType>;
   FriendRequest?: FriendRequestResolvers<ContextType>;
   FriendRequestAccepted?: FriendRequestAcceptedResolvers<ContextType>;
   FriendRequestConnection?: FriendRequestConnectionResolvers<ContextType>;

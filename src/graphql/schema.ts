@@ -5,6 +5,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { auditResolvers } from '../audit/audit.resolvers.js';
 import { contactResolvers } from '../contacts/contacts.resolvers.js';
+import { exportResolvers } from '../export/export.resolvers.js';
 import { fileResolvers } from '../files/files.resolvers.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { dissolutionResolvers } from '../groups/dissolution.resolvers.js';
@@ -39,6 +40,7 @@ const areas: Resolvers[] = [
   fileResolvers,
   paymentResolvers,
   auditResolvers,
+  exportResolvers,
 ];
 
 type Resolver = (parent: unknown, args: unknown, ctx: Context, info: unknown) => unknown;

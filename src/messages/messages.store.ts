@@ -176,7 +176,7 @@ export async function listMessagesPages(
         CROSS JOIN LATERAL (
           SELECT * FROM messages m
           WHERE m.conversation_id = k.conversation_id
-            AND (k.before_seq IS NULL OR m.seq < k.before_seq)
+            AND m.seq < COALESCE(k.before_seq, 9223372036854775807) -- an index bound, also on the first page
             AND ${inViewOf(sql`m`, reader.viewerId, sql`v.cutoff`)}
           ORDER BY m.seq DESC LIMIT k.page_size) m
         ORDER BY k.i, m.seq DESC`,

@@ -31,16 +31,24 @@ export async function startProcess(
   return { child, url, out: () => out };
 }
 
-/** Runs a command-line entry point (e.g. `src/jobs/sweep-cli.ts`) to its end: exit code and output. */
+/**
+ * Runs a command-line entry point (e.g. `src/jobs/sweep-cli.ts`) to its end, with `args` after it
+ * and `nodeArgs` (e.g. a heap limit) before: exit code and output.
+ */
 export function runCli(
   script: string,
   env: Record<string, string>,
+  opts: { args?: string[]; nodeArgs?: string[] } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
+    const child = spawn(
+      process.execPath,
+      [...(opts.nodeArgs ?? []), '--import', 'tsx', script, ...(opts.args ?? [])],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', ...env },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

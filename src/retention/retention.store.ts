@@ -162,6 +162,11 @@ export async function anyActiveHold(db: Db): Promise<boolean> {
  * Run in the transaction that changes a period, a star, a membership or a hold.
  */
 export async function refreshT2(db: Db, where: SQL, now: Date): Promise<void> {
+  // Lock the rows first, in a statement of its own: the UPDATE below then starts after any
+  // concurrent refresh of the same conversation committed and sees its policy (READ COMMITTED
+  // takes a new snapshot per statement). Without it two parties changing their periods at once
+  // could each count the other as FOREVER and leave t2_next_at NULL for good.
+  await db.execute(sql`SELECT 1 FROM conversations c WHERE ${where} ORDER BY c.id FOR NO KEY UPDATE`);
   await db.execute(sql`
     WITH l AS (SELECT c.id, ${longestDays(sql`c`)} AS days FROM conversations c WHERE ${where})
     UPDATE conversations c SET t2_next_at = CASE

@@ -99,6 +99,21 @@ describe('T1/T2: each user their own period; purged once out of every view', () 
     expect(await ret.stored(cid)).toEqual({ rows: 0, held: 0 });
   });
 
+  it('two parties shortening their periods at the same moment still get their messages purged', async () => {
+    for (let i = 0; i < 8; i++) {
+      const [a, b] = names(`race${i}`, 'a', 'b');
+      const cid = await env.api.befriend(a!, b!);
+      await env.api.say(a!, cid, 'm0');
+      await Promise.all([
+        ret.setPolicy(a!, { period: 'DAYS', days: 1 }),
+        ret.setPolicy(b!, { period: 'DAYS', days: 1 }),
+      ]);
+      env.clock.advance(2 * DAY);
+      await sweep();
+      expect(await ret.stored(cid)).toEqual({ rows: 0, held: 0 });
+    }
+  });
+
   it('refuses bad input and changes nothing', async () => {
     const [a, b, s] = names('badpolicy', 'a', 'b', 's');
     await env.api.token(s!);

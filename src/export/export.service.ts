@@ -297,6 +297,7 @@ export async function pruneExports(deps: ExportDeps): Promise<Pruned> {
     }
     // An export in progress writes its `.part` file continuously; one idle for an hour crashed.
     const info = await stat(join(dir, name)).catch(() => undefined);
+    // File times are the file system's wall clock, not the app's (time-travel) clock.
     if (info && Date.now() - info.mtimeMs > STALE_PART_MS) {
       await rm(join(dir, name), { force: true });
       leftovers++;

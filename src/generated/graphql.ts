@@ -1851,6 +1851,7 @@ export type RetentionState =
 /** T4: what will happen to a conversation's history, when, and why — from the viewer's view. */
 export type RetentionStatus = {
   __typename?: 'RetentionStatus';
+  /** The conversation. */
   conversationId: Scalars['ID']['output'];
   /** T3, operators only (null for everyone else). */
   holds?: Maybe<Array<LegalHold>>;
@@ -1868,6 +1869,7 @@ export type RetentionStatus = {
   restorable: Scalars['Boolean']['output'];
   /** Until when it is restorable (null: no deadline, or not restorable). */
   restorableUntil?: Maybe<Scalars['DateTime']['output']>;
+  /** Where its history stands for the viewer (see `reason`). */
   state: RetentionState;
   /** Messages the viewer can read now. */
   visibleMessages: Scalars['Int']['output'];

@@ -24,7 +24,7 @@ import {
 
 /** Where a code goes: the development file, or a gateway's webhook. */
 export interface CodeSender {
-  send(m: { userId: string; groupId: string; code: string; expiresAt: Date }): Promise<void>;
+  send(m: { userId: string; groupId: string; code: string; at: Date; expiresAt: Date }): Promise<void>;
 }
 
 /**
@@ -40,7 +40,12 @@ export function senderFor(config: Config): CodeSender {
         const res = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ ...m, expiresAt: m.expiresAt.toISOString() }),
+          body: JSON.stringify({
+            userId: m.userId,
+            groupId: m.groupId,
+            code: m.code,
+            expiresAt: m.expiresAt.toISOString(),
+          }),
           signal: AbortSignal.timeout(5_000),
         });
         if (!res.ok) throw new Error(`verification webhook answered ${res.status}`);
@@ -51,7 +56,7 @@ export function senderFor(config: Config): CodeSender {
   return {
     async send(m) {
       await mkdir(dirname(file), { recursive: true });
-      const line = { at: new Date().toISOString(), ...m, expiresAt: m.expiresAt.toISOString() };
+      const line = { ...m, at: m.at.toISOString(), expiresAt: m.expiresAt.toISOString() };
       await appendFile(file, `${JSON.stringify(line)}\n`, { mode: 0o600 });
     },
   };
@@ -102,7 +107,7 @@ export function requestVerificationCode(
       expiresAt,
     });
     // Inside the transaction: a code that could not be sent is not kept.
-    await senderFor(deps.config).send({ userId: viewer.userId, groupId: group.id, code, expiresAt });
+    await senderFor(deps.config).send({ userId: viewer.userId, groupId: group.id, code, at: now, expiresAt });
     return ok({ expiresAt });
   });
 }

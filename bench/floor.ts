@@ -1,25 +1,28 @@
 /**
  * The floor for scenarios (c) and (d): the statements ties sends for each use case (checked with
  * bench/trace-sql.ts), as plain SQL straight through `pg` — the same round trips and the same
- * transactions, with no HTTP, GraphQL, auth, Drizzle or domain logic, and no notice bus.
+ * transactions, with no HTTP, GraphQL, auth, Drizzle or domain logic, and no notice bus. No
+ * NOTIFY either: since issue 12 ties sends its wake-ups after COMMIT, coalesced (a few per second
+ * per instance at most, src/db/commit-signal.ts), so the floor leaves them out altogether.
  */
 import type pg from 'pg';
 
-const ENTRY = 'owner_id, peer_id, state, since, state_before_block';
 const CONV = 'id, kind, user_low, user_high, created_at, mutual_since, purge_at, purged_at, purged_by';
 const REQ = 'id, from_id, to_id, greeting, status, hidden, created_at, responded_at';
 const MUTUAL_DELETE_BUFFER_MS = 30 * 24 * 3600 * 1000;
 
 const SQL = {
   ensureUser: 'insert into users (id, name, created_at) values ($1, $2, $3) on conflict (id) do nothing',
-  userExists: 'SELECT 1 FROM users WHERE id = $1',
-  lock: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))',
-  entries: `select ${ENTRY} from contact_entries where ((owner_id = $1 and peer_id = $2) or (owner_id = $3 and peer_id = $4))`,
-  convForUpdate: `select ${CONV} from conversations where (user_low = $1 and user_high = $2) for update`,
+  // The pair lock with the peer's existence, then entries and conversation (contacts.store.ts
+  // `lockPairAndFindPeer`, `loadPairForUpdate`): two round trips since issue 12, as in ties.
+  lockAndPeer:
+    'WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) SELECT EXISTS (SELECT 1 FROM users WHERE id = $2) AS found FROM l',
+  pairForUpdate: `WITH c AS (SELECT ${CONV} FROM conversations WHERE user_low = $1 AND user_high = $2 FOR UPDATE) SELECT e.owner_id, e.state, e.since, e.state_before_block, c.* FROM (SELECT 1) AS one LEFT JOIN c ON true LEFT JOIN contact_entries e ON (e.owner_id = $3 AND e.peer_id = $4) OR (e.owner_id = $4 AND e.peer_id = $3)`,
   convByPair: `select ${CONV} from conversations where (user_low = $1 and user_high = $2)`,
   // findConversationOf: a party that holds an entry about the peer (messages.store.ts `partyOf`).
   convOf: `select ${CONV} from conversations where (id = $1 and ((user_low = $2 or user_high = $3) and (kind <> 'DIRECT' OR EXISTS (SELECT 1 FROM contact_entries WHERE owner_id = $4 AND peer_id = CASE WHEN user_low = $5 THEN user_high ELSE user_low END))))`,
   pending: `select ${REQ} from friend_requests where (from_id = $1 and to_id = $2 and status = $3)`,
+  pendingBothWays: `select ${REQ} from friend_requests where (((from_id = $1 and to_id = $2) or (from_id = $2 and to_id = $1)) and status = 'PENDING')`,
   request: `select ${REQ} from friend_requests where id = $1`,
   insertRequest: `insert into friend_requests (id, from_id, to_id, greeting, status, hidden, created_at, responded_at) values (default, $1, $2, $3, $4, $5, $6, $7) returning ${REQ}`,
   acceptRequest: `update friend_requests set status = $1, responded_at = $2 where id = $3 returning ${REQ}`,
@@ -27,7 +30,6 @@ const SQL = {
     'insert into contact_entries (owner_id, peer_id, state, since, state_before_block) values ($1, $2, $3, $4, $5) on conflict (owner_id, peer_id) do update set state = $6, since = $7, state_before_block = $8',
   createConversation: `insert into conversations (id, kind, user_low, user_high, created_at, mutual_since, purge_at, purged_at, purged_by) values (default, $1, $2, $3, $4, default, default, default, default) returning ${CONV}`,
   updateRetention: `update conversations set mutual_since = $1, purge_at = $2, purged_at = $3, purged_by = $4 where id = $5 returning ${CONV}`,
-  notify: "SELECT pg_notify($1, '')",
   countMessages: 'select count(*) from messages where conversation_id = $1',
 } as const;
 
@@ -68,12 +70,10 @@ async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise
 
 /** A pair lock and load, as `withPair` does. */
 async function withPair(c: pg.PoolClient, actor: string, peer: string) {
-  await c.query(SQL.userExists, [peer]);
-  await c.query(SQL.lock, [pairKey(actor, peer)]);
-  await c.query(SQL.entries, [actor, peer, peer, actor]);
+  await c.query(SQL.lockAndPeer, [pairKey(actor, peer), peer]);
   const [low, high] = ordered(actor, peer);
-  const conv = await c.query<{ id: string }>(SQL.convForUpdate, [low, high]);
-  return conv.rows[0];
+  const pair = await c.query<{ id: string | null }>(SQL.pairForUpdate, [low, high, actor, peer]);
+  return pair.rows[0]?.id ? pair.rows[0] : undefined;
 }
 
 /** sendFriendRequest(a → b) on a fresh pair: returns the request id. */
@@ -82,15 +82,13 @@ export async function floorSend(pool: pg.Pool, a: string, b: string): Promise<st
   await pool.query(SQL.ensureUser, [a, a, now]);
   return inTransaction(pool, async (c) => {
     await withPair(c, a, b);
-    await c.query(SQL.pending, [a, b, 'PENDING']);
-    await c.query(SQL.pending, [b, a, 'PENDING']);
+    await c.query(SQL.pendingBothWays, [a, b]);
     const r = await c.query<{ id: string }>(SQL.insertRequest, [a, b, null, 'PENDING', false, now, null]);
     const requestId = r.rows[0]!.id;
     await c.query(
       NOTICES_1,
       noticeParams([[[b], 'FriendRequestReceived', { requestId, fromUserId: a, greeting: null }]], now),
     );
-    await c.query(SQL.notify, ['ties_notices']);
     return requestId;
   });
 }
@@ -121,7 +119,6 @@ export async function floorAccept(pool: pg.Pool, a: string, b: string, requestId
         now,
       ),
     );
-    await c.query(SQL.notify, ['ties_notices']);
     return conversationId;
   });
 }
@@ -159,7 +156,6 @@ export async function floorDelete(
         ),
       );
     }
-    await c.query(SQL.notify, ['ties_notices']);
     await c.query(SQL.countMessages, [conv!.id]);
   });
 }

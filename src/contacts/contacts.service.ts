@@ -5,7 +5,6 @@ import {
   countVisible,
   createDirect,
   findDirect,
-  findDirectForUpdate,
   purgeMessages,
   updateRetention,
 } from '../messages/messages.store.js';
@@ -40,11 +39,13 @@ import {
 import {
   factsOf,
   findPending,
+  findPendingBothWays,
   findRequest,
   insertRequest,
   listContacts,
   loadEntries,
-  lockPair,
+  loadPairForUpdate,
+  lockPairAndFindPeer,
   saveEntry,
   settleRequestsOnBlock,
   updateRequest,
@@ -85,10 +86,9 @@ async function withPair<T>(
   if (malformed) return malformed;
   if (peerId === actorId) return refuse('BAD_USER_INPUT', 'That is you.', ['input', 'userId']);
   return deps.db.transaction(async (tx): Promise<Result<T>> => {
-    if (!(await userExists(tx, peerId))) return refuse('NOT_FOUND', 'No such user.', ['input', 'userId']);
-    await lockPair(tx, actorId, peerId);
-    const { ab, ba } = await loadEntries(tx, actorId, peerId);
-    const conversation = await findDirectForUpdate(tx, actorId, peerId);
+    if (!(await lockPairAndFindPeer(tx, actorId, peerId)))
+      return refuse('NOT_FOUND', 'No such user.', ['input', 'userId']);
+    const { ab, ba, conversation } = await loadPairForUpdate(tx, actorId, peerId);
     const pair: Pair = { mine: ab, theirs: ba, conversation: factsOf(conversation) };
     return fn({ tx, actorId, peerId, pair, conversation, now: deps.clock.now() });
   });
@@ -182,8 +182,7 @@ export async function sendFriendRequest(
   const { greeting } = checked;
   return withPair(deps, viewer.userId, input.userId, async (l) => {
     const { tx, actorId, peerId, now } = l;
-    const mineOut = await findPending(tx, actorId, peerId);
-    const theirsIn = await findPending(tx, peerId, actorId);
+    const { fromA: mineOut, fromB: theirsIn } = await findPendingBothWays(tx, actorId, peerId);
     const d = decideRequest({
       pair: l.pair,
       pendingFromMe: mineOut !== undefined,

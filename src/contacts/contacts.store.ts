@@ -1,6 +1,6 @@
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import type { Db } from '../db/client.js';
+import { type Db, rows } from '../db/client.js';
 import type { ConversationRow } from '../messages/messages.tables.js';
 import { conversations } from '../messages/messages.tables.js';
 import { type ConversationFacts, type Entry, NO_CONVERSATION, type PurgeRule } from './contacts.rules.js';
@@ -30,6 +30,87 @@ export async function lockPair(tx: Db, a: string, b: string, mode: 'exclusive' |
   if (mode === 'shared')
     await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))`);
   else await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
+}
+
+/**
+ * `lockPair` (exclusive) and whether `peerId` exists, in one round trip. Users are never deleted,
+ * so reading that under the statement's snapshot (taken before the lock) answers the same.
+ */
+export async function lockPairAndFindPeer(tx: Db, actorId: string, peerId: string): Promise<boolean> {
+  const [r] = await rows<{ found: boolean }>(
+    tx,
+    sql`WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended(${pairKey(actorId, peerId)}, 0)))
+        SELECT EXISTS (SELECT 1 FROM users WHERE id = ${peerId}) AS found FROM l`,
+  );
+  return r?.found === true;
+}
+
+interface RawPairRow {
+  owner_id: string | null;
+  state: Entry['state'] | null;
+  since: string | Date | null;
+  state_before_block: Entry['state'] | null;
+  c_id: string | null;
+  c_kind: ConversationRow['kind'] | null;
+  c_user_low: string | null;
+  c_user_high: string | null;
+  c_group_id: string | null;
+  c_created_at: string | Date | null;
+  c_mutual_since: string | Date | null;
+  c_purge_at: string | Date | null;
+  c_purged_at: string | Date | null;
+  c_purged_by: string | null;
+  c_t2_next_at: string | Date | null;
+}
+
+const at = (v: string | Date | null): Date | null => (v === null ? null : new Date(v));
+
+/**
+ * Both directed entries of a pair and its direct conversation, locked FOR UPDATE, in one round
+ * trip (run after the pair lock: a statement's snapshot is taken when it starts, so it must not be
+ * the one that waits for the lock).
+ */
+export async function loadPairForUpdate(
+  tx: Db,
+  a: string,
+  b: string,
+): Promise<{ ab: Entry | null; ba: Entry | null; conversation: ConversationRow | undefined }> {
+  const [low, high] = a < b ? [a, b] : [b, a];
+  const found = await rows<RawPairRow>(
+    tx,
+    sql`WITH c AS (SELECT * FROM conversations WHERE user_low = ${low} AND user_high = ${high} FOR UPDATE)
+        SELECT e.owner_id, e.state, e.since, e.state_before_block,
+               c.id AS c_id, c.kind AS c_kind, c.user_low AS c_user_low, c.user_high AS c_user_high,
+               c.group_id AS c_group_id, c.created_at AS c_created_at, c.mutual_since AS c_mutual_since,
+               c.purge_at AS c_purge_at, c.purged_at AS c_purged_at, c.purged_by AS c_purged_by,
+               c.t2_next_at AS c_t2_next_at
+        FROM (SELECT 1) AS one
+        LEFT JOIN c ON true
+        LEFT JOIN contact_entries e
+          ON (e.owner_id = ${a} AND e.peer_id = ${b}) OR (e.owner_id = ${b} AND e.peer_id = ${a})`,
+  );
+  const entry = (owner: string): Entry | null => {
+    const r = found.find((x) => x.owner_id === owner);
+    return r ? { state: r.state!, since: at(r.since)!, stateBeforeBlock: r.state_before_block } : null;
+  };
+  const c = found[0];
+  const conversation: ConversationRow | undefined =
+    c && c.c_id !== null
+      ? {
+          id: c.c_id,
+          kind: c.c_kind!,
+          userLow: c.c_user_low,
+          userHigh: c.c_user_high,
+          groupId: c.c_group_id,
+          createdAt: at(c.c_created_at)!,
+          mutualSince: at(c.c_mutual_since),
+          purgeAt: at(c.c_purge_at),
+          purgedAt: at(c.c_purged_at),
+          purgedBy: c.c_purged_by,
+          t2NextAt: at(c.c_t2_next_at),
+        }
+      : undefined;
+  return { ab: entry(a), ba: entry(b), conversation };
 }
 
 export const toEntry = (r: ContactEntryRow | null | undefined): Entry | null =>
@@ -129,6 +210,27 @@ export async function findPending(
       ),
     );
   return r;
+}
+
+/** The pending requests both ways between `a` and `b`, in one round trip. */
+export async function findPendingBothWays(
+  db: Db,
+  a: string,
+  b: string,
+): Promise<{ fromA: FriendRequestRow | undefined; fromB: FriendRequestRow | undefined }> {
+  const found = await db
+    .select()
+    .from(friendRequests)
+    .where(
+      and(
+        or(
+          and(eq(friendRequests.fromId, a), eq(friendRequests.toId, b)),
+          and(eq(friendRequests.fromId, b), eq(friendRequests.toId, a)),
+        ),
+        eq(friendRequests.status, 'PENDING'),
+      ),
+    );
+  return { fromA: found.find((r) => r.fromId === a), fromB: found.find((r) => r.fromId === b) };
 }
 
 export async function findRequest(db: Db, id: string): Promise<FriendRequestRow | undefined> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
@@ -6,8 +7,10 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { CommitSignals } from './commit-signal.js';
 import { DataDirLockedError, lockDataDir } from './lock.js';
 import * as schema from './schema.js';
+import { StatementCachingClient } from './statement-cache.js';
 
 export type Schema = typeof schema;
 /** One Database type for both drivers: real Postgres (node-postgres) and embedded PGlite. */
@@ -37,6 +40,12 @@ export interface DatabaseHandle {
    * calls `onWake` then too, so a subscriber misses nothing that was notified while it was down.
    */
   listen(channel: string, onWake: () => void): Promise<Listener>;
+  /**
+   * Wake-ups after COMMIT (commit-signal.ts): a transaction opened with `db.transaction` that wrote
+   * notices wakes this handle's listeners directly once it commits, and the other instances by a
+   * coalesced NOTIFY.
+   */
+  signals: CommitSignals;
   /** Runs `fn` while holding a session-level advisory lock on a dedicated connection. */
   withExclusiveLock<T>(key: number, fn: (db: Database) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -49,11 +58,20 @@ export interface OpenOptions {
   logger: Logger;
   /** Largest number of pooled connections (pg only). */
   poolSize?: number;
+  /** At most one wake-up NOTIFY per this many milliseconds (commit-signal.ts). */
+  coalesceMs?: number;
+}
+
+/** Makes `db.transaction` fire the handle's commit signals once the transaction has committed. */
+function signalCommits(db: Database, signals: CommitSignals): Database {
+  const begin = db.transaction.bind(db);
+  db.transaction = ((fn, config) => signals.run(() => begin(fn, config))) as Database['transaction'];
+  return db;
 }
 
 /** Opens the database named by the configuration. */
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPglite(opts.dataDir);
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPglite(opts.dataDir, opts.logger);
 }
 
 /** Exit code of a command refused because another process holds the embedded database (EX_TEMPFAIL). */
@@ -76,15 +94,29 @@ export async function openDatabaseOrExit(opts: OpenOptions): Promise<DatabaseHan
 const RECONNECT_DELAY_MS = 500;
 
 function openPostgres(url: string, opts: OpenOptions): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 20 });
+  // Repeated statements are prepared once per connection (statement-cache.ts).
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 20,
+    Client: StatementCachingClient,
+  });
   // An idle client that loses its connection emits 'error' on the pool; without a handler it kills the process.
   pool.on('error', (err) => opts.logger.warn({ err }, 'idle database connection failed'));
-  const db = drizzlePg(pool, { schema }) as unknown as Database;
+  const signals = new CommitSignals(
+    async (channel, tag) => {
+      await pool.query('SELECT pg_notify($1, $2)', [channel, tag]);
+    },
+    randomUUID(),
+    opts.logger,
+    opts.coalesceMs,
+  );
+  const db = signalCommits(drizzlePg(pool, { schema }) as unknown as Database, signals);
   const listeners = new Set<Listener>();
 
   return {
     db,
     driver: 'pg',
+    signals,
     async listen(channel, onWake) {
       let client: pg.Client | undefined;
       let closed = false;
@@ -92,7 +124,10 @@ function openPostgres(url: string, opts: OpenOptions): DatabaseHandle {
       let timer: NodeJS.Timeout | undefined;
       const connect = async (): Promise<void> => {
         const c = new pg.Client({ connectionString: url });
-        c.on('notification', () => onWake());
+        // Our own wake-ups reached our listeners directly at commit.
+        c.on('notification', (m) => {
+          if (m.payload !== signals.tag) onWake();
+        });
         c.on('error', (err) => {
           opts.logger.warn({ err }, 'notice listener connection failed; reconnecting');
           connected = false;
@@ -122,6 +157,7 @@ function openPostgres(url: string, opts: OpenOptions): DatabaseHandle {
         }, RECONNECT_DELAY_MS);
       };
       await connect();
+      const offLocal = signals.onLocal(channel, onWake);
       const listener: Listener = {
         get connected() {
           return connected;
@@ -129,6 +165,7 @@ function openPostgres(url: string, opts: OpenOptions): DatabaseHandle {
         async close() {
           closed = true;
           connected = false;
+          offLocal();
           if (timer) clearTimeout(timer);
           listeners.delete(listener);
           await client?.end().catch(() => {});
@@ -142,19 +179,20 @@ function openPostgres(url: string, opts: OpenOptions): DatabaseHandle {
       await client.connect();
       try {
         await client.query('SELECT pg_advisory_lock($1)', [key]);
-        return await fn(drizzlePg(client, { schema }) as unknown as Database);
+        return await fn(signalCommits(drizzlePg(client, { schema }) as unknown as Database, signals));
       } finally {
         await client.end().catch(() => {});
       }
     },
     async close() {
+      await signals.flush(); // the last commits' wake-up goes out before the pool closes
       for (const l of [...listeners]) await l.close();
       await pool.end();
     },
   };
 }
 
-async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+async function openPglite(dataDir: string, logger: Logger): Promise<DatabaseHandle> {
   const inMemory = dataDir === 'memory://';
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
   // One process per data directory (see lock.ts): refused here, before PGlite reads a file.
@@ -166,18 +204,24 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     lock?.release();
     throw err;
   }
-  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  // One process per data directory: there are no other instances to wake.
+  const signals = new CommitSignals(undefined, randomUUID(), logger);
+  const db = signalCommits(drizzlePglite(client, { schema }) as unknown as Database, signals);
   const unsubs = new Set<() => Promise<void>>();
   return {
     db,
     driver: 'pglite',
+    signals,
     async listen(channel, onWake) {
-      // PGlite is one in-process connection: NOTIFY reaches its listeners after COMMIT, and it never disconnects.
+      // PGlite is one in-process connection that never disconnects. Commits through `db.transaction`
+      // wake the listener directly; a NOTIFY (from an autocommit write) reaches it after COMMIT.
       const unsub = await client.listen(channel, () => onWake());
+      const offLocal = signals.onLocal(channel, onWake);
       let connected = true;
       const close = async (): Promise<void> => {
         connected = false;
         unsubs.delete(close);
+        offLocal();
         await unsub();
       };
       unsubs.add(close);

@@ -42,21 +42,6 @@ export async function findGroupConversations(
     .where(sql`${conversations.groupId} = ANY(${sql.param([...groupIds])})`);
 }
 
-/** The pair's direct conversation, locked for the rest of the transaction; undefined if none yet. */
-export async function findDirectForUpdate(
-  db: Db,
-  a: string,
-  b: string,
-): Promise<ConversationRow | undefined> {
-  const [low, high] = ordered(a, b);
-  const [row] = await db
-    .select()
-    .from(conversations)
-    .where(and(eq(conversations.userLow, low), eq(conversations.userHigh, high)))
-    .for('update');
-  return row;
-}
-
 /** The pair's direct conversation, unlocked (queries). */
 export async function findDirect(db: Db, a: string, b: string): Promise<ConversationRow | undefined> {
   const [low, high] = ordered(a, b);

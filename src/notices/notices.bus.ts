@@ -1,14 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database, DatabaseHandle, Db, Listener } from '../db/client.js';
 import { comparePositions, type Position } from './notices.position.js';
-import {
-  frontier,
-  hasPendingAfter,
-  NOTICE_CHANNEL,
-  readFinalAfter,
-  readHorizon,
-  type StoredNotice,
-} from './notices.store.js';
+import { frontier, NOTICE_CHANNEL, readFinalAfter, readHorizon, type StoredNotice } from './notices.store.js';
 
 const FEED_BATCH = 1000; // rows per instance-wide poll query
 const REPLAY_BATCH = 500; // rows per replay page of one subscriber
@@ -48,6 +41,14 @@ export class NoticeBus {
   private stopped = false;
   /** Resolves when the current poll (if any) settles; for orderly shutdown. */
   private pollDone: Promise<void> = Promise.resolve();
+  /**
+   * No stream was open when a wake-up came, so the feed did not poll: its position is behind, and
+   * the next `open` first moves it to the frontier (nobody here was owed what lies between).
+   */
+  private idle = false;
+  private resyncing: Promise<void> | undefined;
+  /** Feed polls run (a metric for tests and the bench). */
+  polls = 0;
   delivered = 0;
 
   constructor(
@@ -109,9 +110,17 @@ export class NoticeBus {
     await this.pollDone;
   }
 
-  /** Asks for a poll; polls never overlap, and a wake during a poll runs one more. */
+  /**
+   * Asks for a poll; polls never overlap, and a wake during a poll runs one more. With no stream
+   * open on this instance there is no one to hand a notice to: the feed skips the poll (a stream
+   * opened later starts from the frontier; one with a cursor replays from the table).
+   */
   wake(): void {
     if (this.stopped) return;
+    if (this.subscribers.size === 0 && !this.polling) {
+      this.idle = true;
+      return;
+    }
     if (this.polling) {
       this.again = true;
       return;
@@ -132,27 +141,28 @@ export class NoticeBus {
   }
 
   private async poll(): Promise<void> {
+    this.polls++;
     let delivered = 0;
-    let readUnder: Position;
+    let pending: boolean;
     for (;;) {
-      const { items: batch, frontier: horizon } = await readFinalAfter(this.db, this.position, FEED_BATCH);
-      readUnder = horizon;
-      delivered += batch.length;
-      for (const n of batch) {
+      // One statement per page: the final notices and whether a later one is still held back.
+      const page = await readFinalAfter(this.db, this.position, FEED_BATCH, undefined, undefined, true);
+      delivered += page.items.length;
+      for (const n of page.items) {
         this.position = n.position;
         for (const r of n.recipientIds) {
           const set = this.subscribers.get(r);
           if (set) for (const s of set) s.push(n);
         }
       }
-      if (batch.length < FEED_BATCH) break;
+      pending = page.pending;
+      if (page.items.length < FEED_BATCH) break;
     }
     // Back off only while stalled behind an older transaction; progress starts the back-off afresh.
     if (delivered > 0) this.retry = 0;
-    // Checked against the horizon the last page was read under, not only the current one: an older
-    // transaction that ends between the two (and wrote no notice, so sends no wake-up) would else
-    // leave a notice the page missed waiting for the safety poll.
-    this.held = await hasPendingAfter(this.db, this.position, readUnder);
+    // The pending flag was read under the same horizon as the last page: an older transaction
+    // that ends after it (and wrote no notice, so sends no wake-up) is caught by the re-poll.
+    this.held = pending;
     if (this.held) this.scheduleRetry();
     else this.retry = 0;
   }
@@ -172,11 +182,17 @@ export class NoticeBus {
    * Throws `StreamError('CURSOR_EXPIRED')` when `after` is older than what is kept.
    */
   async open(userId: string, after: Position | null): Promise<NoticeStream> {
+    // Every open waits for one resync of an idle feed, so none registers at a stale position.
+    if (this.idle) this.resyncing ??= this.resync();
+    const resynced = this.resyncing;
+    if (resynced) await resynced;
     // Everything up to the feed's position is final; replay reads at least that far.
     const stream = new NoticeStream(this, userId, after, this.position);
     const set = this.subscribers.get(userId) ?? new Set<NoticeStream>();
     this.subscribers.set(userId, set);
     set.add(stream);
+    // Wake-ups skipped while the resync ran (no stream yet) are made up for now.
+    if (resynced) this.wake();
     if (after) {
       try {
         await assertNotExpired(this.db, after);
@@ -186,6 +202,18 @@ export class NoticeBus {
       }
     }
     return stream;
+  }
+
+  /** Moves an idle feed to the frontier: every notice committed later lands after it. */
+  private async resync(): Promise<void> {
+    try {
+      await this.pollDone;
+      const f = await frontier(this.db);
+      if (comparePositions(f, this.position) > 0) this.position = f;
+      this.idle = false;
+    } finally {
+      this.resyncing = undefined;
+    }
   }
 
   /** @internal */

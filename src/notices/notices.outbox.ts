@@ -10,9 +10,10 @@ export const NOTICE_RETENTION_MS = 7 * 24 * 60 * 60 * 1000; // 7 days
 const PRUNE_BATCH = 5_000;
 
 /**
- * Publishes notices inside the caller's transaction (N2): they exist iff it commits, and the
- * wake-up reaches every instance only then (N4). Recipients must be entitled to them (N3): the
- * caller decides who, this only writes.
+ * Publishes notices inside the caller's transaction (N2): they exist iff it commits. The wake-up
+ * goes out only after COMMIT (src/db/commit-signal.ts): this instance's subscribers at once, the
+ * other instances by a NOTIFY coalesced to a few per second (N4). Recipients must be entitled to
+ * them (N3): the caller decides who, this only writes.
  */
 export async function publish(tx: Db, items: NewNotice[], now: Date): Promise<void> {
   await insertNotices(tx, items, now);

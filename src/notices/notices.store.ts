@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Db, rows } from '../db/client.js';
+import { signalOnCommit } from '../db/commit-signal.js';
 import type { Position } from './notices.position.js';
 import { notices } from './notices.tables.js';
 
@@ -21,14 +22,18 @@ export interface NewNotice {
 /** The channel whose NOTIFY wakes every instance's bus; it carries no data. */
 export const NOTICE_CHANNEL = 'ties_notices';
 
-/** Writes notices in the caller's transaction, plus the wake-up Postgres sends only on COMMIT (N2). */
+/**
+ * Writes notices in the caller's transaction (N2). The wake-up is sent after COMMIT by the handle
+ * (src/db/commit-signal.ts), never inside the transaction: a NOTIFY there would serialize the
+ * commits of every writer. An autocommit write (no transaction) notifies in its own statement.
+ */
 export async function insertNotices(db: Db, items: NewNotice[], at: Date): Promise<void> {
   const values = items
     .filter((n) => n.recipientIds.length > 0)
     .map((n) => ({ recipientIds: [...new Set(n.recipientIds)], kind: n.kind, payload: n.payload, at }));
   if (values.length === 0) return;
   await db.insert(notices).values(values);
-  await db.execute(sql`SELECT pg_notify(${NOTICE_CHANNEL}, '')`);
+  if (!signalOnCommit(NOTICE_CHANNEL)) await db.execute(sql`SELECT pg_notify(${NOTICE_CHANNEL}, '')`);
 }
 
 /**
@@ -75,6 +80,13 @@ export interface FinalPage {
   items: StoredNotice[];
   /** `(horizon, 0)`: every notice committed later lands after it; nothing final is missing below it. */
   frontier: Position;
+  /**
+   * Only when asked for: some committed notice after `after` is not final under this read's
+   * horizon (an older transaction still runs). Such a notice may be final a moment later — even
+   * without a wake-up, since an ending transaction that wrote no notice sends none — so the
+   * caller must read again. Read in the same statement as the page, so nothing falls between.
+   */
+  pending: boolean;
 }
 
 /**
@@ -89,46 +101,37 @@ export async function readFinalAfter(
   limit: number,
   recipientId?: string,
   settled?: Position,
+  withPending = false,
 ): Promise<FinalPage> {
   const forRecipient =
     recipientId === undefined ? sql`` : sql`AND n.recipient_ids @> ARRAY[${recipientId}]::text[]`;
   const isSettled = settled
     ? sql`OR (n.xid, n.id) <= (${settled.xid.toString()}::xid8, ${settled.id.toString()}::bigint)`
     : sql``;
-  const raw = await rows<RawNotice & { horizon: string }>(
+  const afterPos = sql`(${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)`;
+  const pending = withPending
+    ? sql`EXISTS (SELECT 1 FROM notices n WHERE (n.xid, n.id) > ${afterPos} AND NOT (n.xid < h.h ${isSettled}) ${forRecipient})`
+    : sql`false`;
+  const raw = await rows<RawNotice & { horizon: string; pending: boolean }>(
     db,
     // ORDER BY names the table's columns: a bare `xid, id` would sort the text output columns of
     // the same names ("10" before "9"), out of position order.
     sql`WITH h AS MATERIALIZED (SELECT ${FINAL_HORIZON} AS h)
-        SELECT h.h::text AS horizon, p.* FROM h LEFT JOIN LATERAL (
+        SELECT h.h::text AS horizon, ${pending} AS pending, p.* FROM h LEFT JOIN LATERAL (
           SELECT n.id::text AS id, n.xid::text AS xid, n.recipient_ids, n.kind, n.payload, n.at
           FROM notices n
-          WHERE (n.xid, n.id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
+          WHERE (n.xid, n.id) > ${afterPos}
             AND (n.xid < h.h ${isSettled})
             ${forRecipient}
           ORDER BY n.xid, n.id
           LIMIT ${limit}) p ON true`,
   );
   const horizon = BigInt(raw[0]!.horizon);
-  return { items: raw.filter((r) => r.id !== null).map(toStored), frontier: { xid: horizon, id: 0n } };
-}
-
-/**
- * True when some committed notice after `after` is not final yet (an older transaction still runs),
- * or was not final under `readUnder`: the frontier of the page the caller read up to `after`. Such
- * a notice may be final by now (the older transaction ended between that page and this check, and
- * an ending transaction that wrote no notice sends no wake-up), but that page did not have it, so
- * the caller must read again.
- */
-export async function hasPendingAfter(db: Db, after: Position, readUnder: Position): Promise<boolean> {
-  const [r] = await rows<{ pending: boolean }>(
-    db,
-    sql`SELECT EXISTS (
-          SELECT 1 FROM notices
-          WHERE (xid, id) > (${after.xid.toString()}::xid8, ${after.id.toString()}::bigint)
-            AND xid >= LEAST(${readUnder.xid.toString()}::xid8, ${FINAL_HORIZON})) AS pending`,
-  );
-  return r?.pending === true;
+  return {
+    items: raw.filter((r) => r.id !== null).map(toStored),
+    frontier: { xid: horizon, id: 0n },
+    pending: raw[0]!.pending === true,
+  };
 }
 
 /** How many committed notices (for one recipient, or all) are not final yet. */

@@ -227,3 +227,37 @@ describe('authentication (API.md: Identity)', () => {
     });
   });
 });
+
+describe('verified tokens are remembered, never past their bounds', () => {
+  const SECRET = 'a-secret-of-at-least-32-characters-for-hs256!';
+  it('a token accepted once is accepted again without re-verifying, and refused once its exp passes', async () => {
+    const { authenticate } = await import('../../src/auth.js');
+    const t0 = new Date('2026-12-03T10:00:00Z');
+    const token = await signToken(SECRET, { userId: 'zoe', ttlSeconds: 60, now: t0 });
+    const first = await authenticate(`Bearer ${token}`, SECRET, t0);
+    const again = await authenticate(token, SECRET, new Date(t0.getTime() + 59_000));
+    expect(first.ok && again.ok && again.viewer.userId).toBe('zoe');
+    // exp is iat + 60 s: at that second the cached token is refused exactly as jose refuses it.
+    expect(await authenticate(token, SECRET, new Date(t0.getTime() + 60_000))).toEqual({
+      ok: false,
+      reason: 'Token expired.',
+    });
+    // Remembered under its secret only: the same token against another secret is still refused.
+    expect((await authenticate(token, `${SECRET}-other`, t0)).ok).toBe(false);
+  });
+
+  it('a token whose nbf lies ahead is refused until then, remembered or not', async () => {
+    const { authenticate } = await import('../../src/auth.js');
+    const t0 = new Date('2026-12-03T10:00:00Z');
+    const iat = Math.floor(t0.getTime() / 1000);
+    const token = await new SignJWT({ nbf: iat + 30 })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('yan')
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + 3600)
+      .sign(new TextEncoder().encode(SECRET));
+    expect((await authenticate(token, SECRET, t0)).ok).toBe(false);
+    expect((await authenticate(token, SECRET, new Date(t0.getTime() + 30_000))).ok).toBe(true);
+    expect((await authenticate(token, SECRET, new Date(t0.getTime() + 10_000))).ok).toBe(false);
+  });
+});

@@ -9,7 +9,9 @@
  * publish; BENCH_GROUP_MEMBERS (1000) the group size in (e); BENCH_PURGE_MESSAGES (100000) and
  * BENCH_PURGE_FILES (1000) the messages and files of each dissolved group's conversation in (f);
  * BENCH_SWEEP_MESSAGES (10000000) and BENCH_SWEEP_RUNS (200) the table size and runs of (g);
- * BENCH_PURGE_DUE (1000000) the due messages of (h);
+ * BENCH_PURGE_DUE (1000000) the due messages of (h); BENCH_DELIVERY_SUBSCRIBERS (10000),
+ * BENCH_DELIVERY_SENDERS (64) and BENCH_DELIVERY_RATE (1000) sends/s the size and fixed rate of (i)
+ * and (j) (BENCH_DRAIN_SECONDS bounds their drains too);
  * BENCH_ONLY (e.g. "a,c") a subset; BENCH_CPU_PROF=1 writes a CPU profile of every
  * server child to $TMPDIR/ties-bench-prof-<timestamp>/ (read with bench/prof-top.ts).
  */
@@ -20,6 +22,7 @@ import type { BenchContext } from './context.js';
 import { createBenchDatabase } from './db.js';
 import { instrumentPg } from './instrument.js';
 import { benchCycle } from './scenarios/cycle.js';
+import { benchDelivery, benchTwoInstances } from './scenarios/delivery.js';
 import { benchDissolution } from './scenarios/dissolution.js';
 import { benchDuePurge, benchIdleSweep } from './scenarios/expiry.js';
 import { benchGroups } from './scenarios/groups.js';
@@ -48,6 +51,8 @@ const SCENARIOS = {
   f: benchDissolution,
   g: benchIdleSweep,
   h: benchDuePurge,
+  i: benchDelivery,
+  j: benchTwoInstances,
 } as const;
 type Key = keyof typeof SCENARIOS;
 
@@ -57,7 +62,7 @@ async function main(): Promise<void> {
   const warmSeconds = num('BENCH_WARM_SECONDS', Math.min(2, seconds / 5), 0, 60);
   const noticeRate = num('BENCH_NOTICE_RATE', 200, 1, 5000);
   const drainSeconds = num('BENCH_DRAIN_SECONDS', 600, 1, 3600);
-  const only = (process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h').split(',').map((s) => s.trim()) as Key[];
+  const only = (process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g,h,i,j').split(',').map((s) => s.trim()) as Key[];
   for (const k of only) if (!(k in SCENARIOS)) throw new Error(`BENCH_ONLY: unknown scenario ${k}`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   // Profiles go outside the repository (only bench/results/*.json is gitignored).

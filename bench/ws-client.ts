@@ -11,6 +11,11 @@ export interface SubscriberEvents {
   onProblem(sub: number, what: string): void;
   /** The socket closed while subscribed, not by us (1006: the server terminated it, no close frame). */
   onClosed(sub: number, code: number, reason: string): void;
+  /**
+   * Optional, sees every frame first: true when it took the frame (a notice it reads itself, e.g.
+   * one named by a UUID rather than a seq); the frames it leaves go on as without it.
+   */
+  onFrame?(sub: number, data: Buffer): boolean;
 }
 
 /**
@@ -49,6 +54,7 @@ export class Subscriber {
         );
       });
       ws.on('message', (data: Buffer) => {
+        if (this.events.onFrame?.(this.index, data)) return;
         const i = data.indexOf(this.mark);
         if (i >= 0) {
           let seq = 0;

@@ -13,7 +13,7 @@ import type { Child, ChildStats } from '../child.js';
 import { type BenchContext, startChild, tokenFor, type Usage, window } from '../context.js';
 import { sleep } from '../load.js';
 import { type Row, row, Samples } from '../stats.js';
-import { inBatches, Subscriber } from '../ws-client.js';
+import { inBatches, Subscriber, type SubscriberEvents } from '../ws-client.js';
 
 const CONNECT_CONCURRENCY = 50;
 const PUBLISH_INFLIGHT = 8; // concurrent publishing transactions at most (ours)
@@ -53,11 +53,61 @@ interface Side {
   usage: Usage;
 }
 
-async function waitFor(what: string, cond: () => Promise<boolean> | boolean, ms: number): Promise<void> {
+export async function waitFor(
+  what: string,
+  cond: () => Promise<boolean> | boolean,
+  ms: number,
+): Promise<void> {
   const deadline = performance.now() + ms;
   while (!(await cond())) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
+  }
+}
+
+/**
+ * One subscriber per user, each with its own token, `CONNECT_CONCURRENCY` connecting at a time;
+ * subscriber `i` (the index its events carry) connects to `servers[serverOf(i)]`. Each is added to
+ * `subs` before it opens, so the caller can close them all even when one fails. Resolves once every
+ * server counts its streams; returns the seconds from the first connection (tokens are made before).
+ */
+export async function subscribeAll(
+  servers: Child[],
+  users: string[],
+  query: string,
+  events: SubscriberEvents,
+  subs: Subscriber[],
+  opts: { mark?: string; serverOf?: (i: number) => number } = {},
+): Promise<number> {
+  const serverOf = opts.serverOf ?? (() => 0);
+  const urls = servers.map((c) => `${c.url.replace('http', 'ws')}/graphql`);
+  const tokens = await Promise.all(users.map((u) => tokenFor(u)));
+  const start = performance.now();
+  for (let i = 0; i < users.length; i++)
+    subs.push(new Subscriber(i, urls[serverOf(i)]!, tokens[i]!, query, events, opts.mark));
+  await inBatches(subs, CONNECT_CONCURRENCY, (s) => s.open());
+  await Promise.all(
+    servers.map((c, k) => {
+      const want = users.filter((_, i) => serverOf(i) === k).length;
+      return waitFor(`${want} streams`, async () => (await c.stats()).streams >= want, 60_000);
+    }),
+  );
+  return (performance.now() - start) / 1000;
+}
+
+/**
+ * Waits for deliveries after the last send: until `count()` reaches `expected`, nothing new has
+ * arrived for STALL_MS, or `deadline` (a `performance.now()` instant) has passed.
+ */
+export async function drain(count: () => number, expected: number, deadline: number): Promise<void> {
+  let lastCount = -1;
+  let lastChange = performance.now();
+  while (count() < expected && performance.now() < deadline) {
+    if (count() !== lastCount) {
+      lastCount = count();
+      lastChange = performance.now();
+    } else if (performance.now() - lastChange > STALL_MS) break;
+    await sleep(100);
   }
 }
 
@@ -134,17 +184,11 @@ export async function side(
   const subs: Subscriber[] = [];
   try {
     const idle = await child.gcStats();
-    const wsUrl = `${child.url.replace('http', 'ws')}/graphql`;
-    const tokens = await Promise.all(Array.from({ length: n }, (_, i) => tokenFor(plan.userOf(mode, i))));
-    const connectStart = performance.now();
+    const recipients = Array.from({ length: n }, (_, i) => plan.userOf(mode, i));
     const query = mode === 'ws' ? QUERY : plan.query;
     const mark = mode === 'ws' ? undefined : plan.mark;
-    for (let i = 0; i < n; i++) subs.push(new Subscriber(i, wsUrl, tokens[i]!, query, events, mark));
-    await inBatches(subs, CONNECT_CONCURRENCY, (s) => s.open());
-    await waitFor(`${n} streams`, async () => (await child.stats()).streams >= n, 60_000);
-    const connectSeconds = (performance.now() - connectStart) / 1000;
+    const connectSeconds = await subscribeAll([child], recipients, query, events, subs, { mark });
     const subscribed = await child.gcStats();
-    const recipients = Array.from({ length: n }, (_, i) => plan.userOf(mode, i));
 
     let inflight = 0;
     const doPublish = async (seq: number): Promise<void> => {
@@ -223,16 +267,7 @@ export async function side(
     await Promise.all(pending);
     const publishEnd = performance.now();
     const expected = (published - publishErrors) * n;
-    const drainDeadline = publishEnd + ctx.drainSeconds * 1000;
-    let lastCount = -1;
-    let lastChange = performance.now();
-    while (delivered < expected && performance.now() < drainDeadline) {
-      if (delivered !== lastCount) {
-        lastCount = delivered;
-        lastChange = performance.now();
-      } else if (performance.now() - lastChange > STALL_MS) break;
-      await sleep(100);
-    }
+    await drain(() => delivered, expected, publishEnd + ctx.drainSeconds * 1000);
     const usage = await w.end();
     clearInterval(sampler);
     const end_ = await child.stats();

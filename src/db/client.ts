@@ -46,6 +46,11 @@ export interface DatabaseHandle {
    * coalesced NOTIFY.
    */
   signals: CommitSignals;
+  /**
+   * Where the notice feed polls: on Postgres a connection of its own, so delivery never queues
+   * behind the requests that hold the pool; on PGlite the one connection.
+   */
+  feedDb: Database;
   /** Runs `fn` while holding a session-level advisory lock on a dedicated connection. */
   withExclusiveLock<T>(key: number, fn: (db: Database) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -111,12 +116,16 @@ function openPostgres(url: string, opts: OpenOptions): DatabaseHandle {
     opts.coalesceMs,
   );
   const db = signalCommits(drizzlePg(pool, { schema }) as unknown as Database, signals);
+  const feedPool = new pg.Pool({ connectionString: url, max: 1, Client: StatementCachingClient });
+  feedPool.on('error', (err) => opts.logger.warn({ err }, 'idle feed connection failed'));
+  const feedDb = drizzlePg(feedPool, { schema }) as unknown as Database;
   const listeners = new Set<Listener>();
 
   return {
     db,
     driver: 'pg',
     signals,
+    feedDb,
     async listen(channel, onWake) {
       let client: pg.Client | undefined;
       let closed = false;
@@ -187,6 +196,7 @@ function openPostgres(url: string, opts: OpenOptions): DatabaseHandle {
     async close() {
       await signals.flush(); // the last commits' wake-up goes out before the pool closes
       for (const l of [...listeners]) await l.close();
+      await feedPool.end();
       await pool.end();
     },
   };
@@ -212,6 +222,7 @@ async function openPglite(dataDir: string, logger: Logger): Promise<DatabaseHand
     db,
     driver: 'pglite',
     signals,
+    feedDb: db,
     async listen(channel, onWake) {
       // PGlite is one in-process connection that never disconnects. Commits through `db.transaction`
       // wake the listener directly; a NOTIFY (from an autocommit write) reaches it after COMMIT.

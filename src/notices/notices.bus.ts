@@ -146,7 +146,14 @@ export class NoticeBus {
     let pending: boolean;
     for (;;) {
       // One statement per page: the final notices and whether a later one is still held back.
-      const page = await readFinalAfter(this.db, this.position, FEED_BATCH, undefined, undefined, true);
+      const page = await readFinalAfter(
+        this.handle.feedDb,
+        this.position,
+        FEED_BATCH,
+        undefined,
+        undefined,
+        true,
+      );
       delivered += page.items.length;
       for (const n of page.items) {
         this.position = n.position;

@@ -25,6 +25,8 @@ export interface Config {
   sweepIntervalSeconds: number;
   /** Live notices buffered per subscription before it falls back to reading from the table. */
   noticeQueueMax: number;
+  /** Pooled Postgres connections per instance (besides its LISTEN and notice-feed connections). */
+  databasePoolSize: number;
   /** What one operation may be, over HTTP and WebSocket alike. */
   limits: OperationLimits;
   /** How often a user or an address may ask. */
@@ -131,6 +133,7 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   NOTICE_QUEUE_MAX: z.coerce.number().int().min(10).default(10_000),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
   MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(100).default(DEFAULT_LIMITS.maxDepth),
   MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_LIMITS.maxAliases),
   MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_LIMITS.maxDirectives),
@@ -254,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: e.NODE_ENV,
     sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     noticeQueueMax: e.NOTICE_QUEUE_MAX,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     limits: {
       maxDepth: e.MAX_QUERY_DEPTH,
       maxAliases: e.MAX_ALIASES,

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     logger,
+    poolSize: config.databasePoolSize,
   });
   logger.info({ driver: database.driver }, 'database opened');
   await migrateDatabase(database);

@@ -39,6 +39,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     nodeEnv: 'test',
     sweepIntervalSeconds: 0,
     noticeQueueMax: 10_000,
+    databasePoolSize: 20,
     limits: DEFAULT_LIMITS,
     // Off: the domain suites send hundreds of mutations a second per user; test/app/rate-limits
     // turns them on.

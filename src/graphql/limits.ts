@@ -5,10 +5,12 @@ import {
   type DocumentNode,
   GraphQLError,
   type GraphQLSchema,
+  Kind,
   Lexer,
   NoSchemaIntrospectionCustomRule,
   Source,
   TokenKind,
+  type TypeNode,
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
@@ -84,11 +86,68 @@ const connectionEstimator: ComplexityEstimator = ({ field, args, childComplexity
   return 1 + first * childComplexity;
 };
 
+const namedType = (t: TypeNode): string => (t.kind === Kind.NAMED_TYPE ? t.name.value : namedType(t.type));
+
+/**
+ * What an operation's cost depends on besides its document: the operation picked and the values of
+ * its Int and Boolean variables (page sizes, `@skip`/`@include`); ids and inputs never change it.
+ * Undefined when the document names no such operation (let getComplexity report it).
+ */
+function costInputs(
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | undefined,
+  limits: OperationLimits,
+): string | undefined {
+  const ops = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const op =
+    operationName === undefined
+      ? ops.length === 1
+        ? ops[0]
+        : undefined
+      : ops.find((o) => o.name?.value === operationName);
+  if (!op) return undefined;
+  const values = (op.variableDefinitions ?? [])
+    .filter((v) => ['Int', 'Boolean'].includes(namedType(v.type)))
+    .map((v) => variables?.[v.variable.name.value] ?? null);
+  return JSON.stringify([operationName ?? null, limits.maxCost, limits.maxTokens, values]);
+}
+
+/**
+ * Operations found within the cost limit, by parsed document (Apollo hands the same DocumentNode
+ * for the same query text) and `costInputs`: a client repeating one operation with other ids is
+ * priced once. Only acceptances are kept (a refusal is recomputed); bounded per document.
+ */
+const accepted = new WeakMap<DocumentNode, Set<string>>();
+const ACCEPTED_PER_DOCUMENT = 64;
+
 /**
  * The operation's cost with its variables: refused (GRAPHQL_VALIDATION_FAILED) above `maxCost`
- * or past `maxCost + maxTokens` selections; a variable that does not fit its type is BAD_USER_INPUT.
+ * or past `maxCost + maxTokens` selections; a variable that does not fit its type is BAD_USER_INPUT
+ * (here, or — for an operation already priced with the same page sizes — by graphql-js's own
+ * coercion when it executes, with the same code).
  */
 export function checkCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | undefined,
+  limits: OperationLimits,
+): GraphQLError | undefined {
+  const key = costInputs(document, variables, operationName, limits);
+  const known = accepted.get(document);
+  if (key !== undefined && known?.has(key)) return undefined;
+  const refusal = priceOperation(schema, document, variables, operationName, limits);
+  if (!refusal && key !== undefined) {
+    const set = known ?? new Set<string>();
+    if (set.size >= ACCEPTED_PER_DOCUMENT) set.clear();
+    set.add(key);
+    accepted.set(document, set);
+  }
+  return refusal;
+}
+
+function priceOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
   variables: Record<string, unknown> | undefined,

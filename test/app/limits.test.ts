@@ -200,6 +200,18 @@ describe('Front door: operation limits, the same on HTTP and graphql-ws', () => 
     await client.dispose();
   });
 
+  it('an operation priced once is not priced again for other ids, but a larger page size or a wrong variable is still refused', async () => {
+    const q = 'query Page($a: Int, $u: ID!) { contact(userId: $u) { state } contacts(first: $a) { edges { node { conversation { messages(first: 100) { edges { node { id } } } } } } } }';
+    // 10 × 100 = 1,000 ≤ 5,000: accepted, and again with another id (priced from the cache).
+    expect((await overHttp(q, { a: 10, u: 'bob' })).code).toBeUndefined();
+    expect((await overHttp(q, { a: 10, u: 'carl' })).code).toBeUndefined();
+    // The same document with a page of 100 (cost 10,000): the page size is part of the price.
+    expect((await overHttp(q, { a: 100, u: 'bob' })).code).toBe('GRAPHQL_VALIDATION_FAILED');
+    // An id of the wrong shape after the operation was priced: graphql-js's coercion refuses it.
+    expect((await overHttp(q, { a: 10, u: { not: 'an id' } })).code).toBe('BAD_USER_INPUT');
+    expect((await overHttp(q, { a: 'ten', u: 'bob' })).code).toBe('BAD_USER_INPUT');
+  });
+
   it('a persisted-query hash that does not match its query is a client error, never INTERNAL_SERVER_ERROR', async () => {
     const r = await fetch(`${env.server.url}/graphql`, {
       method: 'POST',

@@ -114,8 +114,12 @@ describe('configuration: production mode defaults nothing insecure', () => {
   it('DATABASE_POOL_SIZE sizes the pool (20 by default); 0 or a word is refused naming it', () => {
     expect(loadConfig({ DATA_DIR: tempDir() }).databasePoolSize).toBe(20);
     expect(loadConfig({ DATA_DIR: tempDir(), DATABASE_POOL_SIZE: '8' }).databasePoolSize).toBe(8);
-    expect(configError({ DATA_DIR: tempDir(), DATABASE_POOL_SIZE: '0' }).message).toContain('DATABASE_POOL_SIZE');
-    expect(configError({ DATA_DIR: tempDir(), DATABASE_POOL_SIZE: 'many' }).message).toContain('DATABASE_POOL_SIZE');
+    expect(configError({ DATA_DIR: tempDir(), DATABASE_POOL_SIZE: '0' }).message).toContain(
+      'DATABASE_POOL_SIZE',
+    );
+    expect(configError({ DATA_DIR: tempDir(), DATABASE_POOL_SIZE: 'many' }).message).toContain(
+      'DATABASE_POOL_SIZE',
+    );
   });
 
   it('outside production a missing secret is generated once and kept, so every process of a directory agrees', () => {

@@ -201,7 +201,8 @@ describe('Front door: operation limits, the same on HTTP and graphql-ws', () => 
   });
 
   it('an operation priced once is not priced again for other ids, but a larger page size or a wrong variable is still refused', async () => {
-    const q = 'query Page($a: Int, $u: ID!) { contact(userId: $u) { state } contacts(first: $a) { edges { node { conversation { messages(first: 100) { edges { node { id } } } } } } } }';
+    const q =
+      'query Page($a: Int, $u: ID!) { contact(userId: $u) { state } contacts(first: $a) { edges { node { conversation { messages(first: 100) { edges { node { id } } } } } } } }';
     // 10 × 100 = 1,000 ≤ 5,000: accepted, and again with another id (priced from the cache).
     expect((await overHttp(q, { a: 10, u: 'bob' })).code).toBeUndefined();
     expect((await overHttp(q, { a: 10, u: 'carl' })).code).toBeUndefined();

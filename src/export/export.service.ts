@@ -2,6 +2,7 @@
 // now, streamed page by page into a file under `<DATA_DIR>/exports/` (plain JSON Lines, or those
 // inside an AES-256-GCM envelope; export.format.ts documents both), and gets a 15-minute link that
 // serves the file to them only (export.route.ts).
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Viewer } from '../auth.js';
+import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { fileStore } from '../files/files.store.js';
@@ -298,7 +300,7 @@ export async function pruneExports(deps: ExportDeps): Promise<Pruned> {
     // An export in progress writes its `.part` file continuously; one idle for an hour crashed.
     const info = await stat(join(dir, name)).catch(() => undefined);
     // File times are the file system's wall clock, not the app's (time-travel) clock.
-    if (info && Date.now() - info.mtimeMs > STALE_PART_MS) {
+    if (info && systemClock.now().getTime() - info.mtimeMs > STALE_PART_MS) {
       await rm(join(dir, name), { force: true });
       leftovers++;
     }

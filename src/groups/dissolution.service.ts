@@ -409,6 +409,18 @@ export interface DissolutionSweep {
 const DISSOLUTION_BATCH = 50; // dissolutions per transaction
 const PURGE_BATCH = 5_000; // messages per transaction
 
+/** A dissolution sweep that found nothing due. */
+export const NO_DISSOLUTION_WORK: Readonly<DissolutionSweep> = {
+  dissolutionsLapsed: 0,
+  dissolutionsEffective: 0,
+  dissolutionsFinalized: 0,
+  paymentsDetached: 0,
+  filesDeleted: 0,
+  purgedMessages: 0,
+  purgedFiles: 0,
+  heldBack: 0,
+};
+
 /**
  * Makes every due dissolution step physical, in order and once: SCHEDULED → EFFECTIVE (G5),
  * EFFECTIVE → FINALIZED at `undoUntil` (G3: files deleted; without kept history the messages are
@@ -417,16 +429,7 @@ const PURGE_BATCH = 5_000; // messages per transaction
  * holds (a restore, a second sweeper) are skipped until the next run.
  */
 export async function advanceDissolutions(deps: Deps, now: Date): Promise<DissolutionSweep> {
-  const counts: DissolutionSweep = {
-    dissolutionsLapsed: 0,
-    dissolutionsEffective: 0,
-    dissolutionsFinalized: 0,
-    paymentsDetached: 0,
-    filesDeleted: 0,
-    purgedMessages: 0,
-    purgedFiles: 0,
-    heldBack: 0,
-  };
+  const counts: DissolutionSweep = { ...NO_DISSOLUTION_WORK };
   for (;;) {
     const n = await deps.db.transaction(async (tx) => {
       const due = await lockDueDissolutions(tx, now, DISSOLUTION_BATCH);

@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/audit.service.js';
 import { type Db, rows } from '../db/client.js';
-import { advanceDissolutions } from '../groups/dissolution.service.js';
+import { advanceDissolutions, NO_DISSOLUTION_WORK } from '../groups/dissolution.service.js';
 import { IDEMPOTENCY_WINDOW_MS, pruneIdempotencyKeys } from '../idempotency/idempotency.js';
 import { NOTICE_RETENTION_MS, pruneNotices } from '../notices/notices.outbox.js';
 import { pruneRateLimits } from '../ratelimits/ratelimits.js';
@@ -45,7 +45,7 @@ export async function runSweep(deps: Deps): Promise<SweepCounts> {
   // ends here; the parts below open transactions only for what is due.
   const due = await probeDue(deps.db, now);
   const direct = due.direct ? await purgeDueConversations(deps, now) : NO_PURGES;
-  const groups = due.groups ? await advanceDissolutions(deps, now) : NO_DISSOLUTIONS;
+  const groups = due.groups ? await advanceDissolutions(deps, now) : NO_DISSOLUTION_WORK;
   const expiries = due.expiries ? await expireDueMessages(deps, now) : NO_EXPIRIES;
   const prunedNotices = due.notices ? await pruneNotices(deps.db, now) : 0;
   const prunedRateLimits = due.rateLimits ? await pruneRateLimits(deps.db) : 0;
@@ -91,16 +91,6 @@ async function auditSweep(deps: Deps, counts: SweepCounts, now: Date): Promise<v
 }
 
 const NO_PURGES = { purgedMessages: 0, purgedFiles: 0, purgedConversations: 0, heldBack: 0 };
-const NO_DISSOLUTIONS = {
-  dissolutionsLapsed: 0,
-  dissolutionsEffective: 0,
-  dissolutionsFinalized: 0,
-  paymentsDetached: 0,
-  filesDeleted: 0,
-  purgedMessages: 0,
-  purgedFiles: 0,
-  heldBack: 0,
-};
 const NO_EXPIRIES = { expiredMessages: 0, expiredFiles: 0, heldBack: 0, conversations: 0 };
 
 /**

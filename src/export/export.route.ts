@@ -3,14 +3,9 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Request, RequestHandler, Response } from 'express';
 import type { GraphQLError } from 'graphql';
-import { authenticate } from '../auth.js';
-import { systemClock } from '../clock.js';
-import { contentDisposition } from '../files/files.route.js';
+import { answer, contentDisposition, downloadViewer } from '../files/files.route.js';
 import type { ExportDeps } from './export.service.js';
 import { downloadableExport } from './export.service.js';
-
-const answer = (res: Response, status: number, code: string, message: string) =>
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
 
 /**
  * The download route of `ConversationExport.url`. The bearer token is checked as `/graphql` checks
@@ -26,18 +21,9 @@ export function downloadExport(
 ): RequestHandler {
   return async (req: Request, res: Response) => {
     res.setHeader('Cache-Control', 'private, no-store');
-    const header = req.headers.authorization;
-    const auth = header ? await authenticate(header, deps.config.jwtSecret, systemClock.now()) : undefined;
-    if (!auth?.ok) {
-      const limited = await limitAnonymous(req.ip);
-      if (limited) {
-        res.setHeader('Retry-After', String(Number(limited.extensions.retryAfterSeconds)));
-        return answer(res, 429, 'RATE_LIMITED', limited.message);
-      }
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      return answer(res, 401, 'UNAUTHENTICATED', auth ? auth.reason : 'A valid bearer token is required.');
-    }
-    const found = await downloadableExport(deps, auth.viewer.userId, String(req.params.id));
+    const viewer = await downloadViewer(req, res, deps.config.jwtSecret, limitAnonymous);
+    if (!viewer) return;
+    const found = await downloadableExport(deps, viewer.userId, String(req.params.id));
     let file: FileHandle | undefined;
     try {
       file = found ? await open(found.path, 'r') : undefined;

@@ -1,7 +1,7 @@
 // GET /files/:id — an attachment's bytes, for a viewer who may read its message now.
 import type { Request, RequestHandler, Response } from 'express';
 import type { GraphQLError } from 'graphql';
-import { authenticate } from '../auth.js';
+import { authenticate, type Viewer } from '../auth.js';
 import { systemClock } from '../clock.js';
 import { filesGoneIn } from '../groups/dissolution.store.js';
 import { findMessageFor } from '../messages/messages.service.js';
@@ -21,8 +21,34 @@ export function contentDisposition(name: string): string {
   return `attachment; filename*=UTF-8''${encoded}`;
 }
 
-const answer = (res: Response, status: number, code: string, message: string) =>
+/** A download route's refusal, shaped like a GraphQL error answer. */
+export const answer = (res: Response, status: number, code: string, message: string) =>
   res.status(status).json({ errors: [{ message, extensions: { code } }] });
+
+/**
+ * A download route's bearer token, checked as `/graphql` checks it: the viewer, or undefined once
+ * it has answered 401 (no valid token, counted against the address's anonymous limit) or 429 (over
+ * that limit).
+ */
+export async function downloadViewer(
+  req: Request,
+  res: Response,
+  jwtSecret: string,
+  limitAnonymous: (address: string | undefined) => Promise<GraphQLError | undefined>,
+): Promise<Viewer | undefined> {
+  const header = req.headers.authorization;
+  const auth = header ? await authenticate(header, jwtSecret, systemClock.now()) : undefined;
+  if (auth?.ok) return auth.viewer;
+  const limited = await limitAnonymous(req.ip);
+  if (limited) {
+    res.setHeader('Retry-After', String(Number(limited.extensions.retryAfterSeconds)));
+    answer(res, 429, 'RATE_LIMITED', limited.message);
+    return undefined;
+  }
+  res.setHeader('WWW-Authenticate', 'Bearer');
+  answer(res, 401, 'UNAUTHENTICATED', auth ? auth.reason : 'A valid bearer token is required.');
+  return undefined;
+}
 
 /**
  * The download route. The bearer token is checked as `/graphql` checks it (401 without a valid
@@ -39,22 +65,12 @@ export function downloadFile(
 ): RequestHandler {
   return async (req: Request, res: Response) => {
     res.setHeader('Cache-Control', 'private, no-cache');
-    const header = req.headers.authorization;
-    const auth = header ? await authenticate(header, deps.config.jwtSecret, systemClock.now()) : undefined;
-    if (!auth?.ok) {
-      const limited = await limitAnonymous(req.ip);
-      if (limited) {
-        const wait = Number(limited.extensions.retryAfterSeconds);
-        res.setHeader('Retry-After', String(wait));
-        return answer(res, 429, 'RATE_LIMITED', limited.message);
-      }
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      return answer(res, 401, 'UNAUTHENTICATED', auth ? auth.reason : 'A valid bearer token is required.');
-    }
+    const viewer = await downloadViewer(req, res, deps.config.jwtSecret, limitAnonymous);
+    if (!viewer) return;
     const id = String(req.params.id);
     const file = await store.get(deps.db, id);
     const now = deps.clock.now();
-    const readable = file && (await findMessageFor(deps.db, auth.viewer.userId, file.messageId, now));
+    const readable = file && (await findMessageFor(deps.db, viewer.userId, file.messageId, now));
     // G3: a dissolved group's files are gone at `undoUntil`, before the sweeper deletes the rows.
     const gone = readable && (await filesGoneIn(deps.db, readable.conversationId, now));
     if (!file || !readable || gone) return answer(res, 404, 'NOT_FOUND', 'No such file.');

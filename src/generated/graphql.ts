@@ -29,15 +29,21 @@ export type Scalars = {
   DateTime: { input: string; output: Date | string; }
 };
 
+/** What advanceClock takes. */
 export type AdvanceClockInput = {
   /** How far to move the clock, in seconds (1 to 315,360,000). */
   seconds: Scalars['Int']['input'];
 };
 
+/** What advanceClock answers. */
 export type AdvanceClockPayload = {
   __typename?: 'AdvanceClockPayload';
   /** The clock after the move; null when refused. */
   now?: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * Why nothing changed (empty on success): `FORBIDDEN` for a non-operator or while time travel is
+   * off, `BAD_USER_INPUT` for `seconds` out of range.
+   */
   userErrors: Array<UserError>;
 };
 
@@ -159,6 +165,7 @@ export type AuditVerification = {
   ok: Scalars['Boolean']['output'];
 };
 
+/** What blockContact takes. */
 export type BlockContactInput = {
   /** R4: also purge the pair's messages now, for good. */
   deleteHistory?: InputMaybe<Scalars['Boolean']['input']>;
@@ -166,10 +173,18 @@ export type BlockContactInput = {
   userId: Scalars['ID']['input'];
 };
 
+/** What blockContact answers. */
 export type BlockContactPayload = {
   __typename?: 'BlockContactPayload';
+  /** The viewer's view afterwards: BLOCKED_BY_ME (null when refused). */
   contact?: Maybe<Contact>;
+  /** T4: the viewer's retention status of the pair's conversation afterwards: BLOCKED, or PURGED (reason `R4`) with `deleteHistory`; null when refused. */
   retention?: Maybe<RetentionStatus>;
+  /**
+   * Why nothing changed (empty on success): `BAD_USER_INPUT` (a malformed id, the viewer's own),
+   * `NOT_FOUND` (no such user), `ALREADY_EXISTS` (the viewer blocks `userId` already and
+   * `deleteHistory` is false).
+   */
   userErrors: Array<UserError>;
 };
 
@@ -229,65 +244,93 @@ export type Contact = {
   conversation: Conversation;
   /** When the viewer's own side last changed. */
   since: Scalars['DateTime']['output'];
+  /** The viewer's state toward the peer (R2: a peer's one-way delete or block does not show). */
   state: ContactState;
+  /** The peer. */
   user: User;
 };
 
+/** R8: the actions `deletionPreview` can preview. */
 export type ContactAction =
+  /** `blockContact`: messages stop both ways, history kept (R4). */
   | 'BLOCK'
+  /** `blockContact` with `deleteHistory: true`: block and purge the pair's messages at once, for good (R4). */
   | 'BLOCK_AND_DELETE'
+  /** `deleteContact`: a one-way delete (R2), or a mutual one when the peer had deleted the viewer too (R3). */
   | 'DELETE';
 
 /**
  * The viewer's own view of a contact changed: sent to all of the viewer's devices after the viewer's
  * own change (so the others sync), and to a party whose own view changed (a deletion that became
- * mutual). Never sent when the viewer's view did not change (R2).
+ * mutual, an accepted friend request). Never sent when the viewer's view did not change (R2).
  */
 export type ContactChanged = Notice & {
   __typename?: 'ContactChanged';
+  /** When the change was committed (server clock). */
   at: Scalars['DateTime']['output'];
+  /** Position in the viewer's stream; resume with `after: cursor`. */
   cursor: Scalars['String']['output'];
   /** The device (token `dev` claim) that made the change, if it was the viewer's. */
   deviceId?: Maybe<Scalars['String']['output']>;
+  /** The peer whose contact changed. */
   peerId: Scalars['ID']['output'];
+  /** The viewer's view of that peer now (`Contact.state`); null when no entry remains (an unblocked stranger). */
   state?: Maybe<ContactState>;
 };
 
+/** A page of the viewer's contacts (Relay), most recently changed first. */
 export type ContactConnection = {
   __typename?: 'ContactConnection';
+  /** The items of this page. */
   edges: Array<ContactEdge>;
+  /** Whether more items follow, and the cursor to read them. */
   pageInfo: PageInfo;
 };
 
+/** One contact of a page. */
 export type ContactEdge = {
   __typename?: 'ContactEdge';
+  /** Pass as `after` to read on after this item. */
   cursor: Scalars['String']['output'];
+  /** The item. */
   node: Contact;
 };
 
 /** R6: a contact deleted the viewer and chose to tell (NOTIFY). Never sent for a SILENT deletion. */
 export type ContactRemovedYou = Notice & {
   __typename?: 'ContactRemovedYou';
+  /** When the change was committed (server clock). */
   at: Scalars['DateTime']['output'];
+  /** The contact who deleted the viewer. */
   byUserId: Scalars['ID']['output'];
+  /** Position in the viewer's stream; resume with `after: cursor`. */
   cursor: Scalars['String']['output'];
 };
 
 /** The viewer's state toward a peer. A peer's one-way delete or block is invisible: the viewer still sees FRIEND (R2). */
 export type ContactState =
+  /** The viewer blocks the peer (R4); `unblockContact` returns to the state before the block (deleted, after a block and delete). */
   | 'BLOCKED_BY_ME'
   /** The viewer deleted the peer; the peer may still have the viewer (R2). */
   | 'DELETED_BY_ME'
+  /** The viewer has the peer as a friend (whatever the peer did since, R2). */
   | 'FRIEND'
   /** Both deleted each other (R3). */
   | 'MUTUALLY_DELETED';
 
+/**
+ * A conversation the viewer is a party of: a pair's direct one (while the viewer has an entry for the
+ * peer: a friend, deleted or blocked) or a group's (while the viewer is a member).
+ */
 export type Conversation = {
   __typename?: 'Conversation';
   /** The group of a GROUP conversation (null for DIRECT). */
   group?: Maybe<Group>;
+  /** Opaque id (a UUID); it never changes. */
   id: Scalars['ID']['output'];
+  /** Direct or group. */
   kind: ConversationKind;
+  /** The messages in the viewer's view, newest first: as `Query.messages`. */
   messages: MessageConnection;
   /** The other party of a DIRECT conversation. */
   peer?: Maybe<User>;
@@ -296,20 +339,30 @@ export type Conversation = {
 };
 
 
+/**
+ * A conversation the viewer is a party of: a pair's direct one (while the viewer has an entry for the
+ * peer: a friend, deleted or blocked) or a group's (while the viewer is a member).
+ */
 export type ConversationMessagesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A page of the viewer's conversations (Relay), most recently created first. */
 export type ConversationConnection = {
   __typename?: 'ConversationConnection';
+  /** The items of this page. */
   edges: Array<ConversationEdge>;
+  /** Whether more items follow, and the cursor to read them. */
   pageInfo: PageInfo;
 };
 
+/** One conversation of a page. */
 export type ConversationEdge = {
   __typename?: 'ConversationEdge';
+  /** Pass as `after` to read on after this item. */
   cursor: Scalars['String']['output'];
+  /** The item. */
   node: Conversation;
 };
 
@@ -329,16 +382,28 @@ export type ConversationExport = {
   url: Scalars['String']['output'];
 };
 
+/** Who a conversation is between. */
 export type ConversationKind =
+  /** Two users: the pair's one conversation for life (a purge empties it, re-adding reuses it). */
   | 'DIRECT'
+  /** A group's one conversation, read and written by its current members. */
   | 'GROUP';
 
-/** R3/R4: a conversation's messages were purged. Sent to the parties entitled to know. */
+/**
+ * R3/R4: a direct conversation's messages were purged. R3 (the 30-day buffer ran out): sent to both
+ * parties. R4 (block and delete): sent to the blocker, and to the blocked party only when their own
+ * view already shows the tie ended (they deleted or block the blocker), never to one who still sees a
+ * friend.
+ */
 export type ConversationPurged = Notice & {
   __typename?: 'ConversationPurged';
+  /** When the change was committed (server clock). */
   at: Scalars['DateTime']['output'];
+  /** The conversation; its id stays, and it is empty now. */
   conversationId: Scalars['ID']['output'];
+  /** Position in the viewer's stream; resume with `after: cursor`. */
   cursor: Scalars['String']['output'];
+  /** How many messages the purge took from every reader's view (rows a legal hold keeps count too). */
   purgedMessages: Scalars['Int']['output'];
   /** The rule that purged it: `R3` (30-day buffer ran out) or `R4` (block and delete). */
   reason: Scalars['String']['output'];
@@ -365,19 +430,30 @@ export type CreateGroupPayload = {
   userErrors: Array<UserError>;
 };
 
+/** What deleteContact takes. */
 export type DeleteContactInput = {
+  /** R6: SILENT (the default) tells the peer nothing (R2); NOTIFY sends them `ContactRemovedYou` at once. */
   notice?: InputMaybe<DeletionNotice>;
   /** A user id: 1 to 128 characters without U+0000; else `BAD_USER_INPUT`. An unknown user is `NOT_FOUND`. */
   userId: Scalars['ID']['input'];
 };
 
+/** What deleteContact answers. */
 export type DeleteContactPayload = {
   __typename?: 'DeleteContactPayload';
+  /** The viewer's view afterwards: DELETED_BY_ME, or MUTUALLY_DELETED when the peer had deleted the viewer too (R3); null when refused. */
   contact?: Maybe<Contact>;
+  /** T4: the viewer's retention status of the pair's conversation afterwards, e.g. ONE_WAY_DELETED, or BUFFERED until `purgeAt` when the deletion became mutual; null when refused. */
   retention?: Maybe<RetentionStatus>;
+  /**
+   * Why nothing changed (empty on success): `BAD_USER_INPUT` (a malformed id, the viewer's own),
+   * `NOT_FOUND` (no such user), `NOT_FRIENDS` (the viewer has no friendship with `userId`, also while
+   * blocking them).
+   */
   userErrors: Array<UserError>;
 };
 
+/** R6: what `deleteContact` tells the deleted peer. */
 export type DeletionNotice =
   /** R6: the peer gets `ContactRemovedYou` at once. */
   | 'NOTIFY'
@@ -387,6 +463,7 @@ export type DeletionNotice =
 /** R8: what an action would do, from what the viewer may know. */
 export type DeletionPreview = {
   __typename?: 'DeletionPreview';
+  /** As asked. */
   action: ContactAction;
   /** False when the action would be refused; `refusal` says why. */
   allowed: Scalars['Boolean']['output'];
@@ -394,11 +471,16 @@ export type DeletionPreview = {
   messagesPurged: Scalars['Int']['output'];
   /** When the history would be purged: now for BLOCK_AND_DELETE, a standing R3 deadline otherwise, else null. */
   purgeAt?: Maybe<Scalars['DateTime']['output']>;
-  /** The rule that decides the outcome (`R2`, `R3`, `R4`). */
+  /** The rule that decides the outcome: `R2`, `R3`, `R4`, or `T1` when a refused action leaves an ordinary history as it is. */
   reason: Scalars['String']['output'];
+  /**
+   * Why it would be refused, else null: `NOT_FRIENDS` for DELETE without a friendship,
+   * `ALREADY_EXISTS` for BLOCK while the viewer blocks the peer already.
+   */
   refusal?: Maybe<ErrorCode>;
   /** Whether the history could still be restored afterwards. */
   restorable: Scalars['Boolean']['output'];
+  /** T4: the state of the pair's history for the viewer after the action (the current one when refused). */
   retentionStateAfter: RetentionState;
   /** The viewer's view after the action (unchanged when refused; null only when refused and there is no entry). */
   stateAfter?: Maybe<ContactState>;
@@ -611,7 +693,7 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   /** N1: the cursor is older than the notices kept (7 days at least); subscribe again without `after`. */
   | 'CURSOR_EXPIRED'
-  /** The viewer may not do this (a rule of SPEC.md refuses it); nothing changed. */
+  /** The viewer may not do this (a rule refuses it, e.g. G1's permissions); nothing changed. */
   | 'FORBIDDEN'
   /** Top-level only: the document is not valid GraphQL syntax. Nothing ran. */
   | 'GRAPHQL_PARSE_FAILED'
@@ -621,10 +703,24 @@ export type ErrorCode =
    * the message names the limit). Nothing ran.
    */
   | 'GRAPHQL_VALIDATION_FAILED'
+  /**
+   * G3: the group is dissolved (from `effectiveAt` on, until restored) and so read-only: sending,
+   * inviting, removing, leaving, roles, transfers, protection and verification codes are refused. Also
+   * `dissolveGroup` while a dissolution is already under way (waiting for the guardian, scheduled,
+   * effective or final).
+   */
   | 'GROUP_DISSOLVED'
+  /**
+   * G4: `dissolveGroup` on an ENTERPRISE group whose dissolution protection is on; the owner turns it
+   * off first (`setDissolutionProtection`).
+   */
   | 'GROUP_PROTECTED'
   /** An unexpected fault; the message is hidden and `extensions.requestId` is in the server log. */
   | 'INTERNAL_SERVER_ERROR'
+  /**
+   * G7: the `verificationCode` is wrong, used, expired (valid 10 minutes), replaced by a newer code, or
+   * void after 5 wrong tries. A wrong code counts a try: the only thing a refused dissolution records.
+   */
   | 'INVALID_CODE'
   /** No such thing visible to the viewer. */
   | 'NOT_FOUND'
@@ -645,6 +741,11 @@ export type ErrorCode =
    * reaches another instance.
    */
   | 'SERVICE_UNAVAILABLE'
+  /**
+   * G7: this dissolution needs a verification code and none was given (the owner's 4th dissolution in
+   * 24 hours, a device the owner never dissolved a group from, or an EDUCATION group; the message
+   * names the reasons). Call `requestVerificationCode`, then pass `verificationCode`.
+   */
   | 'STEP_UP_REQUIRED'
   /** No valid token (top-level errors only). */
   | 'UNAUTHENTICATED'
@@ -653,6 +754,10 @@ export type ErrorCode =
    * peer deleted or blocked the viewer, so the viewer cannot tell which.
    */
   | 'VERIFICATION_REQUIRED'
+  /**
+   * Too late: `cancelDissolution` after the dissolution took effect (G5), `restoreGroup` after the
+   * 48-hour undo window (G6), `confirmDissolution` after the guardian's 72 hours (G9).
+   */
   | 'WINDOW_CLOSED';
 
 /** What exportConversation takes. */
@@ -675,47 +780,76 @@ export type ExportConversationPayload = {
   userErrors: Array<UserError>;
 };
 
+/** R1: a friend request, seen by its sender, and by its recipient unless the recipient's block hides it. */
 export type FriendRequest = {
   __typename?: 'FriendRequest';
+  /** When it was sent (server clock). */
   createdAt: Scalars['DateTime']['output'];
+  /** Who asked. */
   from: User;
+  /** The sender's greeting (trimmed, up to 500 characters); null: none. */
   greeting?: Maybe<Scalars['String']['output']>;
+  /** The request's id (a UUID). */
   id: Scalars['ID']['output'];
+  /** Where it stands. */
   status: RequestStatus;
+  /** Who was asked. */
   to: User;
 };
 
-/** R1: the viewer's friend request was accepted. */
+/**
+ * R1: the viewer's friend request was accepted, by the recipient's answer or by a request of theirs
+ * back. Sent to the request's sender only.
+ */
 export type FriendRequestAccepted = Notice & {
   __typename?: 'FriendRequestAccepted';
+  /** When the change was committed (server clock). */
   at: Scalars['DateTime']['output'];
+  /** Who accepted it: the request's recipient. */
   byUserId: Scalars['ID']['output'];
+  /** The pair's direct conversation. */
   conversationId: Scalars['ID']['output'];
+  /** Position in the viewer's stream; resume with `after: cursor`. */
   cursor: Scalars['String']['output'];
+  /** The viewer's request that was accepted. */
   requestId: Scalars['ID']['output'];
 };
 
+/** A page of pending friend requests (Relay), newest first. */
 export type FriendRequestConnection = {
   __typename?: 'FriendRequestConnection';
+  /** The items of this page. */
   edges: Array<FriendRequestEdge>;
+  /** Whether more items follow, and the cursor to read them. */
   pageInfo: PageInfo;
 };
 
+/** One friend request of a page. */
 export type FriendRequestEdge = {
   __typename?: 'FriendRequestEdge';
+  /** Pass as `after` to read on after this item. */
   cursor: Scalars['String']['output'];
+  /** The item. */
   node: FriendRequest;
 };
 
-/** R1: someone sent the viewer a friend request. Never sent for a request to someone who blocks its sender. */
+/**
+ * R1: someone sent the viewer a friend request. Never sent for a request to someone who blocks its
+ * sender; if the block is lifted and the sender asks again, the request is shown and this is sent then.
+ */
 export type FriendRequestReceived = Notice & {
   __typename?: 'FriendRequestReceived';
+  /** When the change was committed (server clock). */
   at: Scalars['DateTime']['output'];
+  /** Position in the viewer's stream; resume with `after: cursor`. */
   cursor: Scalars['String']['output'];
+  /** Who sent it. */
   fromUserId: Scalars['ID']['output'];
+  /** The greeting as sent (null: none). */
   greeting?: Maybe<Scalars['String']['output']>;
-  /** The request as it is now (null once it is gone). */
+  /** The request as it is now (null once the viewer's block hid it, until its sender asks again). */
   request?: Maybe<FriendRequest>;
+  /** The request (`FriendRequest.id`). */
   requestId: Scalars['ID']['output'];
 };
 
@@ -899,12 +1033,19 @@ export type InviteToGroupPayload = {
 /** A public JSON Web Key (RFC 7517). */
 export type Jwk = {
   __typename?: 'Jwk';
+  /** Algorithm: `ES256`. */
   alg: Scalars['String']['output'];
+  /** Curve: `P-256`. */
   crv: Scalars['String']['output'];
+  /** Key id: the key's RFC 7638 thumbprint, as in the header of every JWS it verifies. */
   kid: Scalars['String']['output'];
+  /** Key type: `EC`. */
   kty: Scalars['String']['output'];
+  /** Use: `sig` (signatures). */
   use: Scalars['String']['output'];
+  /** The public point's x coordinate, base64url. */
   x: Scalars['String']['output'];
+  /** The public point's y coordinate, base64url. */
   y: Scalars['String']['output'];
 };
 
@@ -970,45 +1111,80 @@ export type LegalHoldEdge = {
   node: LegalHold;
 };
 
+/**
+ * A message in the viewer's view: not purged, and sent within the viewer's own period for its
+ * conversation (T1) or starred by the viewer (T2).
+ */
 export type Message = {
   __typename?: 'Message';
   /** The file sent with the message (null: none). Deleted with the message when it is purged. */
   attachment?: Maybe<Attachment>;
+  /**
+   * The text as sent (1 to 10,000 characters). G10: when the sweep finalizes the dissolution of a
+   * FINANCIAL group that kept its history, bank card, resident ID and mobile numbers in it are masked
+   * with `*` but for their last 4 digits.
+   */
   body: Scalars['String']['output'];
+  /** The conversation it was sent in. */
   conversationId: Scalars['ID']['output'];
+  /** The message's id (a UUID). */
   id: Scalars['ID']['output'];
   /** The payment sent with the message (null: none). The ledger keeps it after the message is purged (`Query.payments`). */
   payment?: Maybe<Payment>;
+  /** Who sent it. */
   sender: User;
+  /** When it was sent (server clock); T1 periods count from it. */
   sentAt: Scalars['DateTime']['output'];
   /** T2: starred by the viewer (`starMessage`); each user stars for themselves. */
   starred: Scalars['Boolean']['output'];
 };
 
+/** A page of messages (Relay), newest first. */
 export type MessageConnection = {
   __typename?: 'MessageConnection';
+  /** The items of this page. */
   edges: Array<MessageEdge>;
+  /** Whether more items follow, and the cursor to read them. */
   pageInfo: PageInfo;
 };
 
+/** One message of a page. */
 export type MessageEdge = {
   __typename?: 'MessageEdge';
+  /** Pass as `after` to read on after this item. */
   cursor: Scalars['String']['output'];
+  /** The item. */
   node: Message;
 };
 
-/** A message in one of the viewer's conversations (sent to both parties; the sender's other devices sync). */
+/**
+ * A message in one of the viewer's conversations: sent to both parties of a direct conversation, or to
+ * every current member of a group, the sender included (so their other devices sync).
+ */
 export type MessageReceived = Notice & {
   __typename?: 'MessageReceived';
+  /** When the change was committed (server clock). */
   at: Scalars['DateTime']['output'];
+  /** The conversation it was sent in. */
   conversationId: Scalars['ID']['output'];
+  /** Position in the viewer's stream; resume with `after: cursor`. */
   cursor: Scalars['String']['output'];
-  /** The message, or null once purged (bodies are never copied into notices). */
+  /**
+   * The message, or null once the viewer cannot read it: purged, past the viewer's period (T1), or the
+   * viewer is no longer a party (bodies are never copied into notices).
+   */
   message?: Maybe<Message>;
+  /** The message's id. */
   messageId: Scalars['ID']['output'];
+  /** Who sent it (the viewer, for the sender's own devices). */
   senderId: Scalars['ID']['output'];
 };
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type Mutation = {
   __typename?: 'Mutation';
   /**
@@ -1182,146 +1358,291 @@ export type Mutation = {
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationAdvanceClockArgs = {
   input: AdvanceClockInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationBlockContactArgs = {
   input: BlockContactInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationCancelDissolutionArgs = {
   input: CancelDissolutionInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationCancelOwnershipTransferArgs = {
   input: CancelOwnershipTransferInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationConfirmDissolutionArgs = {
   input: ConfirmDissolutionInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationCreateGroupArgs = {
   input: CreateGroupInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationDeleteContactArgs = {
   input: DeleteContactInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationDissolveGroupArgs = {
   input: DissolveGroupInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationDissolveGroupsArgs = {
   input: DissolveGroupsInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationExportConversationArgs = {
   input: ExportConversationInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationInviteToGroupArgs = {
   input: InviteToGroupInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationLeaveGroupArgs = {
   input: LeaveGroupInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationPlaceLegalHoldArgs = {
   input: PlaceLegalHoldInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationReleaseLegalHoldArgs = {
   input: ReleaseLegalHoldInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationRemoveFromGroupArgs = {
   input: RemoveFromGroupInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationRequestDeletionProofArgs = {
   input: RequestDeletionProofInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationRequestVerificationCodeArgs = {
   input: RequestVerificationCodeInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationRespondToFriendRequestArgs = {
   input: RespondToFriendRequestInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationRespondToOwnershipTransferArgs = {
   input: RespondToOwnershipTransferInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationRestoreGroupArgs = {
   input: RestoreGroupInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationReviewDissolutionArgs = {
   input: ReviewDissolutionInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationSendFriendRequestArgs = {
   input: SendFriendRequestInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationSendMessageArgs = {
   input: SendMessageInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationSetDissolutionProtectionArgs = {
   input: SetDissolutionProtectionInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationSetMemberRoleArgs = {
   input: SetMemberRoleInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationSetRetentionPolicyArgs = {
   input: SetRetentionPolicyInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationStarMessageArgs = {
   input: StarMessageInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationTransferOwnershipArgs = {
   input: TransferOwnershipInput;
 };
 
 
+/**
+ * Every change. Each field needs a bearer token (`UNAUTHENTICATED` otherwise), counts one against the
+ * signed-in user's mutation rate limit (`RATE_LIMITED`), and answers a payload whose `userErrors`
+ * lists the expected refusals: when it is not empty, nothing changed.
+ */
 export type MutationUnblockContactArgs = {
   input: UnblockContactInput;
 };
@@ -1334,15 +1655,21 @@ export type Notice = {
   cursor: Scalars['String']['output'];
 };
 
+/** A page of the viewer's notices (N1), oldest first. */
 export type NoticeConnection = {
   __typename?: 'NoticeConnection';
+  /** The notices of this page. */
   edges: Array<NoticeEdge>;
+  /** Whether more notices follow now; `endCursor` is always set, also on an empty page. */
   pageInfo: PageInfo;
 };
 
+/** One notice of a page. */
 export type NoticeEdge = {
   __typename?: 'NoticeEdge';
+  /** The notice's `cursor`: pass as `after` to read on after it. */
   cursor: Scalars['String']['output'];
+  /** The notice. */
   node: Notice;
 };
 
@@ -1387,7 +1714,12 @@ export type OwnershipTransferChanged = Notice & {
 /** Relay pagination info. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /**
+   * The cursor of the page's last item: pass it as `after` to read the next page. Null when the page
+   * is empty (the notices connection always sets it).
+   */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether more items follow this page. */
   hasNextPage: Scalars['Boolean']['output'];
 };
 
@@ -1468,6 +1800,11 @@ export type PlaceLegalHoldPayload = {
   userErrors: Array<UserError>;
 };
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type Query = {
   __typename?: 'Query';
   /**
@@ -1564,11 +1901,21 @@ export type Query = {
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryAuditHeadArgs = {
   subjectId: Scalars['ID']['input'];
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryAuditTrailArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -1576,6 +1923,11 @@ export type QueryAuditTrailArgs = {
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryCommonGroupsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -1583,45 +1935,85 @@ export type QueryCommonGroupsArgs = {
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryContactArgs = {
   userId: Scalars['ID']['input'];
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryContactsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryConversationArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryConversationsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryDeletionPreviewArgs = {
   action: ContactAction;
   userId: Scalars['ID']['input'];
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryDissolutionPreviewArgs = {
   groupId: Scalars['ID']['input'];
   keepHistory: Scalars['Boolean']['input'];
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryDissolutionReviewArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryFriendRequestsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   direction: RequestDirection;
@@ -1629,23 +2021,43 @@ export type QueryFriendRequestsArgs = {
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryGroupArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryGroupsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryLegalHoldsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryMessagesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   conversationId: Scalars['ID']['input'];
@@ -1653,34 +2065,64 @@ export type QueryMessagesArgs = {
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryNoticesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryPaymentsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryRetentionPolicyArgs = {
   conversationId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryRetentionStatusArgs = {
   conversationId: Scalars['ID']['input'];
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryReviewQueueArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
+/**
+ * Every read. Each field needs a bearer token (`Authorization: Bearer <token>`; `UNAUTHENTICATED`
+ * otherwise) unless its description says it needs none. A refusal is a top-level error with its code
+ * in `extensions.code`.
+ */
 export type QueryVerifyAuditChainArgs = {
   subjectId?: InputMaybe<Scalars['ID']['input']>;
 };
@@ -1717,11 +2159,13 @@ export type RemoveFromGroupPayload = {
   userErrors: Array<UserError>;
 };
 
+/** What requestDeletionProof takes. */
 export type RequestDeletionProofInput = {
   /** A user id: 1 to 128 characters without U+0000; else `BAD_USER_INPUT`. */
   userId: Scalars['ID']['input'];
 };
 
+/** What requestDeletionProof answers. */
 export type RequestDeletionProofPayload = {
   __typename?: 'RequestDeletionProofPayload';
   /**
@@ -1730,17 +2174,35 @@ export type RequestDeletionProofPayload = {
    * (MUTUALLY_DELETED or PURGED), `since`, `purgeAt` or `purgedAt`, `issuedAt`.
    */
   proof?: Maybe<Scalars['String']['output']>;
+  /**
+   * Why no proof was issued (empty on success): `BAD_USER_INPUT` (a malformed id, the viewer's own),
+   * `FORBIDDEN` (the viewer and `userId` are not a mutually deleted pair, or no such user).
+   */
   userErrors: Array<UserError>;
 };
 
+/** R1: which side of a friend request the viewer is on. */
 export type RequestDirection =
+  /**
+   * Requests to the viewer. One hidden by the viewer's block (sent while it was in place, or pending
+   * when it was placed) is never among them, even after an unblock, until its sender asks again.
+   */
   | 'INCOMING'
+  /** Requests from the viewer, including one hidden from its recipient by their block (it shows PENDING). */
   | 'OUTGOING';
 
+/** R1: where a friend request stands. */
 export type RequestStatus =
+  /**
+   * Answered with a friendship: the recipient accepted, or asked the sender back (crossing requests),
+   * or the sender restored their own one-way deletion (R2, recorded as a request accepted at once).
+   */
   | 'ACCEPTED'
+  /** Withdrawn. Reserved: no operation sets it yet. */
   | 'CANCELLED'
+  /** The recipient declined. The sender gets no notice and may ask again. */
   | 'DECLINED'
+  /** Waiting for the recipient's answer. */
   | 'PENDING';
 
 /** What requestVerificationCode takes. */
@@ -1758,17 +2220,26 @@ export type RequestVerificationCodePayload = {
   userErrors: Array<UserError>;
 };
 
+/** What respondToFriendRequest takes. */
 export type RespondToFriendRequestInput = {
+  /** true accepts, false declines. */
   accept: Scalars['Boolean']['input'];
   /** A friend request's id (a UUID); else `BAD_USER_INPUT`. An unknown, hidden or someone else's request is `NOT_FOUND`. */
   requestId: Scalars['ID']['input'];
 };
 
+/** What respondToFriendRequest answers. */
 export type RespondToFriendRequestPayload = {
   __typename?: 'RespondToFriendRequestPayload';
   /** The viewer's view of the requester (null after a decline). */
   contact?: Maybe<Contact>;
+  /** The request as answered (null when refused). */
   request?: Maybe<FriendRequest>;
+  /**
+   * Why nothing changed (empty on success): `BAD_USER_INPUT` (a malformed id), `NOT_FOUND` (no such
+   * request to the viewer), `ALREADY_EXISTS` (answered already), `FORBIDDEN` (accepting while the
+   * viewer blocks the requester).
+   */
   userErrors: Array<UserError>;
 };
 
@@ -1910,6 +2381,7 @@ export type RunRetentionSweepPayload = {
   userErrors: Array<UserError>;
 };
 
+/** What sendFriendRequest takes. */
 export type SendFriendRequestInput = {
   /** Up to 500 characters (Unicode code points), without U+0000; trimmed, blank means none. Else `BAD_USER_INPUT`. */
   greeting?: InputMaybe<Scalars['String']['input']>;
@@ -1917,15 +2389,22 @@ export type SendFriendRequestInput = {
   userId: Scalars['ID']['input'];
 };
 
+/** What sendFriendRequest answers. */
 export type SendFriendRequestPayload = {
   __typename?: 'SendFriendRequestPayload';
   /** The viewer's view of the pair afterwards (null when the viewer has no entry for `userId`). */
   contact?: Maybe<Contact>;
   /** The request (status ACCEPTED when it made or restored a friendship at once). */
   request?: Maybe<FriendRequest>;
+  /**
+   * Why nothing changed (empty on success): `BAD_USER_INPUT` (a malformed id, the viewer's own, a
+   * greeting too long), `NOT_FOUND` (no such user), `ALREADY_EXISTS` (friends already), `FORBIDDEN`
+   * (the viewer blocks `userId`).
+   */
   userErrors: Array<UserError>;
 };
 
+/** What sendMessage takes. */
 export type SendMessageInput = {
   /** Optional: a file sent with the message (at most one). A refused send stores nothing. */
   attachment?: InputMaybe<AttachmentInput>;
@@ -1946,9 +2425,18 @@ export type SendMessageInput = {
   payment?: InputMaybe<PaymentInput>;
 };
 
+/** What sendMessage answers. */
 export type SendMessagePayload = {
   __typename?: 'SendMessagePayload';
+  /** The message sent (with a repeated `idempotencyKey`: the first call's message); null when refused. */
   message?: Maybe<Message>;
+  /**
+   * Why nothing was sent (empty on success): `BAD_USER_INPUT` for a malformed field; `NOT_FOUND` for a
+   * conversation the viewer is no party of, a payee who is no other party, or a repeated
+   * `idempotencyKey` whose first message is purged since; in a direct conversation
+   * `VERIFICATION_REQUIRED`, `NOT_FRIENDS` or `FORBIDDEN` (see `sendMessage`); in a dissolved group
+   * `GROUP_DISSOLVED` (G3).
+   */
   userErrors: Array<UserError>;
 };
 
@@ -2043,6 +2531,11 @@ export type StarMessagePayload = {
   userErrors: Array<UserError>;
 };
 
+/**
+ * Live notices over graphql-ws on `/graphql`. The connection needs a valid token in
+ * `connectionParams.authorization` (without one it is closed with 4403, or 4429 when one address
+ * tries too often) and is closed when the token expires.
+ */
 export type Subscription = {
   __typename?: 'Subscription';
   /**
@@ -2056,6 +2549,11 @@ export type Subscription = {
 };
 
 
+/**
+ * Live notices over graphql-ws on `/graphql`. The connection needs a valid token in
+ * `connectionParams.authorization` (without one it is closed with 4403, or 4429 when one address
+ * tries too often) and is closed when the token expires.
+ */
 export type SubscriptionNoticesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
 };
@@ -2119,21 +2617,25 @@ export type TransferStatus =
   /** Waiting for the target to answer. */
   | 'PENDING';
 
+/** What unblockContact takes. */
 export type UnblockContactInput = {
   /** A user id: 1 to 128 characters without U+0000; else `BAD_USER_INPUT`. An unknown user is `NOT_FOUND`. */
   userId: Scalars['ID']['input'];
 };
 
+/** What unblockContact answers. */
 export type UnblockContactPayload = {
   __typename?: 'UnblockContactPayload';
   /** The viewer's view afterwards (null when no entry remains: the block was on a stranger). */
   contact?: Maybe<Contact>;
+  /** Why nothing changed (empty on success): `BAD_USER_INPUT` (a malformed id, the viewer's own), `NOT_FOUND` (no such user, or no block). */
   userErrors: Array<UserError>;
 };
 
 /** A person using a chat app. `id` is the token's `sub`. */
 export type User = {
   __typename?: 'User';
+  /** The user's id: the token's `sub` (1 to 128 characters, without U+0000). */
   id: Scalars['ID']['output'];
   /** Display name: the token's `name` claim when the user was first seen, else the id. */
   name: Scalars['String']['output'];
@@ -2142,6 +2644,7 @@ export type User = {
 /** An expected refusal: the mutation changed nothing. */
 export type UserError = {
   __typename?: 'UserError';
+  /** Why it was refused; see `ErrorCode` for when each code is answered. */
   code: ErrorCode;
   /** Path to the input field at fault, e.g. `["input", "userId"]`. */
   field?: Maybe<Array<Scalars['String']['output']>>;

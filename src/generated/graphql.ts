@@ -2334,7 +2334,7 @@ export type RetentionStatus = {
   purgeAt?: Maybe<Scalars['DateTime']['output']>;
   /** When the messages were purged (PURGED only): `purgeAt` for R3 (whenever the sweeper deleted the rows), the block instant for R4. */
   purgedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** The rule that decides the state: `T1` (ACTIVE), `R2`, `R3`, `R4`, `G3` (DISSOLVED or purged by a dissolution), `G5` (a dissolution is scheduled). */
+  /** The rule that decides the state: `T1` (ACTIVE), `R2`, `R3`, `R4`, `G3` (DISSOLVED or purged by a dissolution), `G5` (a dissolution is scheduled), `G9` (ACTIVE: a dissolution waits for the guardian's confirmation; nothing is planned yet). */
   reason: Scalars['String']['output'];
   /** Whether the viewer can still bring the history back by re-adding the peer. */
   restorable: Scalars['Boolean']['output'];

@@ -73,7 +73,8 @@ async function conversationWide(deps: Deps, c: ConversationRow, now: Date): Prom
 }
 
 /**
- * T4 for a group's conversation, as a member sees it (SPEC G3, G5, G6): ACTIVE under T1; with a
+ * T4 for a group's conversation, as a member sees it (G3, G5, G6, G9): ACTIVE under T1; while a
+ * dissolution waits for the guardian, ACTIVE with reason G9 and nothing planned; with a
  * dissolution scheduled, still ACTIVE (reason G5), with the planned purge instant when history is
  * not kept; DISSOLVED from `effectiveAt` (reason G3), restorable until `undoUntil` (G6); once
  * final without kept history, no message is visible (they are purged at `undoUntil`).
@@ -96,6 +97,10 @@ export function groupStatus(
   };
   if (!dissolution || !inForce(dissolution)) return base;
   const state = stateAt(dissolution, now);
+  // G9: nothing is planned while the guardian has not confirmed, nor after the request lapsed
+  // (before the sweeper records it): the group is alive.
+  if (state === 'PENDING_CONFIRMATION') return { ...base, reason: 'G9' };
+  if (state === 'CANCELLED') return base;
   const purgeAt = purgeAtOf(dissolution);
   if (state === 'SCHEDULED') return { ...base, purgeAt, reason: 'G5' };
   const open = state === 'EFFECTIVE';

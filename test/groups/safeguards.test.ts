@@ -165,9 +165,25 @@ describe('G9: guardian confirmation', () => {
       .filter((n) => n.__typename === 'GroupDissolutionChanged' && n.groupId === groupId)
       .map((n) => `${n.status}${n.endReason ? `:${n.endReason}` : ''}`);
 
+  const retention = async (who: string, conversationId: string) =>
+    (
+      await env.api.gql<{ retentionStatus: Record<string, unknown> }>(
+        who,
+        'query($id: ID!) { retentionStatus(conversationId: $id) { state purgeAt purgedAt restorable reason } }',
+        { id: conversationId },
+      )
+    ).retentionStatus;
+
   it('confirm → it goes ahead; the guardian gets exactly the notices meant for them', async () => {
     const s = await schoolGroup('guard-ok');
-    // Still a live group while waiting.
+    // Still a live group while waiting: its retention status plans nothing (G9), then G3 once confirmed.
+    expect(await retention(s.m, s.g.conversation.id)).toEqual({
+      state: 'ACTIVE',
+      purgeAt: null,
+      purgedAt: null,
+      restorable: false,
+      reason: 'G9',
+    });
     expect((await env.rich.send(s.m, s.g.conversation.id, { body: 'still here' })).userErrors).toEqual([]);
     expect(errorsAt((await confirm(s.m, s.d.id)).confirmDissolution)).toEqual([
       'NOT_FOUND@input.dissolutionId',
@@ -177,6 +193,7 @@ describe('G9: guardian confirmation', () => {
     expect(r.userErrors).toEqual([]);
     expect(r.dissolution).toMatchObject({ status: 'EFFECTIVE', group: null, groupId: s.g.id });
     expect(r.dissolution!.effectiveAt).toBe(env.clock.now().toISOString());
+    expect(await retention(s.m, s.g.conversation.id)).toMatchObject({ state: 'DISSOLVED', reason: 'G3' });
     expect(errorsAt(await env.rich.send(s.m, s.g.conversation.id, { body: 'late' }))).toEqual([
       'GROUP_DISSOLVED@input.conversationId',
     ]);
@@ -202,6 +219,7 @@ describe('G9: guardian confirmation', () => {
     expect((await env.groups.dissolution(b.m, b.g.id))?.status).toBe('PENDING_CONFIRMATION');
     env.clock.advance(60);
     expect((await env.groups.dissolution(b.m, b.g.id))?.status).toBe('CANCELLED'); // by the instants
+    expect(await retention(b.m, b.g.conversation.id)).toMatchObject({ state: 'ACTIVE', reason: 'T1' });
     expect(errorsAt((await confirm(b.guard, b.d.id)).confirmDissolution)).toEqual([
       'WINDOW_CLOSED@input.dissolutionId',
     ]);

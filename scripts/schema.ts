@@ -71,8 +71,11 @@ async function main(mode: string | undefined): Promise<number> {
 
   const release = lastRelease();
   const { changes, breaking } = await compare(readFileSync(release.file, 'utf8'), printed);
-  console.log(`against release ${release.version}: ${changes.length} changes, ${breaking.length} breaking`);
-  for (const c of changes) console.log(line(c));
+  const dangerous = changes.filter((c) => c.criticality.level === CriticalityLevel.Dangerous);
+  console.log(
+    `against release ${release.version}: ${changes.length} changes, ${breaking.length} breaking, ${dangerous.length} dangerous`,
+  );
+  for (const c of [...breaking, ...dangerous]) console.log(line(c)); // safe ones (e.g. descriptions) are only counted
   if (breaking.length > 0) {
     console.error(
       `breaking changes against ${release.version}: keep the old fields (deprecate them) or cut a new release`,

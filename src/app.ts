@@ -44,6 +44,12 @@ import { ensureUser } from './users/users.store.js';
 
 export const GRAPHIQL_DIR = fileURLToPath(new URL('../.graphiql', import.meta.url));
 
+/** A subscription asked over HTTP: it is served over graphql-ws on the same path (N1). */
+const SUBSCRIPTION_OVER_HTTP = new GraphQLError(
+  'Subscriptions are served over graphql-ws (protocol graphql-transport-ws) on this path, not over HTTP.',
+  { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+);
+
 export interface AppOptions {
   config: Config;
   database: DatabaseHandle;
@@ -169,8 +175,9 @@ export function createApp(opts: AppOptions): App {
         // Requests carry their id into every error, so a hidden fault can be found in the log.
         async requestDidStart({ contextValue }) {
           return {
-            async didResolveOperation({ request, document, operationName }) {
+            async didResolveOperation({ request, document, operation, operationName }) {
               contextValue.operation.name = operationName;
+              if (operation?.operation === 'subscription') throw SUBSCRIPTION_OVER_HTTP;
               const refusal = checkCost(
                 schema,
                 document,

@@ -130,7 +130,7 @@ export type AuditEntry = {
   seq: Scalars['Int']['output'];
   /** The subject whose chain this is (a group id for `GROUP`). */
   subjectId: Scalars['ID']['output'];
-  /** What the subject is: `GROUP` (dissolution steps); `LEGAL_HOLD` later. */
+  /** What the subject is: `GROUP` (its dissolution steps), `LEGAL_HOLD` (placed, released) or `SWEEP` (the sweeper's runs that did something). */
   subjectKind: Scalars['String']['output'];
 };
 
@@ -681,8 +681,9 @@ export type DissolveGroupsPayload = {
 };
 
 /**
- * Every code a client can receive, in `userErrors` or in a top-level error's `extensions.code`.
- * Closed: codes are added, never renamed.
+ * Every code a client can receive, in `userErrors` or in a top-level error's `extensions.code` —
+ * besides Apollo Server's own `BAD_REQUEST` and `OPERATION_RESOLUTION_FAILURE` for an HTTP request
+ * that is malformed or names no runnable operation. Closed: codes are added, never renamed.
  */
 export type ErrorCode =
   /** It exists already (an accepted friendship, an answered request). */
@@ -980,7 +981,7 @@ export type GroupMemberChanged = Notice & {
   cursor: Scalars['String']['output'];
   /** The group. */
   groupId: Scalars['ID']['output'];
-  /** The role given (JOINED, ROLE_CHANGED); null for LEFT and REMOVED. */
+  /** The role given: ROLE_CHANGED's new role, `MEMBER` for JOINED by an invitation; null for LEFT, REMOVED and for the JOINED of a group's creation (its creator is `OWNER`, the others `MEMBER`). */
   role?: Maybe<GroupRole>;
   /** Whom it concerns. */
   userIds: Array<Scalars['ID']['output']>;

@@ -49,6 +49,17 @@ describe('Errors: bad input never yields a 500 or a stack trace; faults are hidd
       expect(r.text).not.toMatch(STACK);
     });
 
+    it('a subscription sent over HTTP is refused with 400 BAD_REQUEST naming graphql-ws, not a hidden fault', async () => {
+      const token = await env.server.token('sub-over-http');
+      const r = await post(env.server, JSON.stringify({ query: 'subscription { notices { cursor } }' }), {
+        authorization: `Bearer ${token}`,
+      });
+      expect(r.status).toBe(400);
+      expect(r.json.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+      expect(r.json.errors?.[0]?.message).toMatch(/graphql-ws/);
+      expect(r.text).not.toMatch(STACK);
+    });
+
     it('a query that does not parse is refused with GRAPHQL_PARSE_FAILED', async () => {
       const r = await post(env.server, JSON.stringify({ query: '{ now ' }));
       expect(r.status).toBe(400);

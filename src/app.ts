@@ -29,6 +29,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { ProofSigner } from './contacts/contacts.proof.js';
 import type { DatabaseHandle } from './db/client.js';
+import { mountDemo } from './demo/demo.route.js'; // the live demo at /demo (config.demo)
 import { downloadExport } from './export/export.route.js';
 import { downloadFile } from './files/files.route.js';
 import { fileStore } from './files/files.store.js';
@@ -304,6 +305,9 @@ export function createApp(opts: AppOptions): App {
     }
     res.sendFile(page, { dotfiles: 'allow' });
   });
+
+  // The live demo app at /demo and its development token endpoint (config.demo; never in production).
+  mountDemo(app, deps);
 
   let apolloMiddleware: express.RequestHandler = (_req, _res, next) => next(new Error('server not started'));
   /** The cheapest refusals first: a document too long or of too many tokens is never parsed. */

@@ -35,6 +35,11 @@ export interface Config {
   introspection: boolean;
   /** Whether browsers get the GraphiQL page at `/graphql`. */
   graphiql: boolean;
+  /**
+   * Whether the live demo app is served at `/demo`, with its development token endpoint
+   * (`POST /demo/token`). Outside production only: `DEMO=1` with `NODE_ENV=production` is refused.
+   */
+  demo: boolean;
   /** Express's `trust proxy`: which hops' `X-Forwarded-For` names the client address (per-IP limits). */
   trustProxy: boolean | number | string;
   /**
@@ -177,6 +182,7 @@ const EnvSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   INTROSPECTION: optionalBool,
   GRAPHIQL: optionalBool,
+  DEMO: optionalBool,
   TRUST_PROXY: z
     .string()
     .optional()
@@ -236,6 +242,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       );
     }
     if (e.TIME_TRAVEL) throw new ConfigError('TIME_TRAVEL=1 is not allowed with NODE_ENV=production.');
+    // The demo hands out tokens to anyone who asks: never in production.
+    if (e.DEMO)
+      throw new ConfigError(
+        'DEMO=1 is not allowed with NODE_ENV=production: the demo at /demo hands out tokens to anyone.',
+      );
     if ((e.VERIFICATION_SENDER ?? 'webhook') !== 'webhook' || !e.VERIFICATION_WEBHOOK_URL) {
       throw new ConfigError(
         'NODE_ENV=production needs VERIFICATION_SENDER=webhook and VERIFICATION_WEBHOOK_URL: the file sender writes codes to disk (development only).',
@@ -277,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Development answers introspection and serves GraphiQL; production does neither unless asked.
     introspection: e.INTROSPECTION ?? !production,
     graphiql: e.GRAPHIQL ?? !production,
+    demo: e.DEMO ?? !production,
     trustProxy: e.TRUST_PROXY,
     // Production sits behind load balancers that poll /readyz; a developer's Ctrl-C stops at once.
     stopDelaySeconds: e.STOP_DELAY_SECONDS ?? (production ? 5 : 0),

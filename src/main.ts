@@ -31,7 +31,12 @@ async function main(): Promise<void> {
   await migrateDatabase(database);
   const proof = await loadProofSigner(config.proofKey, config.dataDir);
   const app = createApp({ config, database, clock, logger, proof });
-  await app.start(config.port);
+  const url = await app.start(config.port);
+  // Once listening, where a person goes next (the log line above carries the same for machines).
+  const base = url.replace('127.0.0.1', 'localhost');
+  const where = [`${config.graphiql ? 'GraphiQL' : 'GraphQL'} ${base}/graphql`];
+  if (config.demo) where.push(`demo ${base}/demo`);
+  process.stdout.write(`ties: ${where.join(' · ')}\n`);
   const sweeper = startSweeper(app.deps, config.sweepIntervalSeconds);
 
   let stopping = false;

@@ -46,6 +46,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     rateLimits: { windowSeconds: 60, mutationsPerUser: 0, anonymousPerIp: 0 },
     introspection: true,
     graphiql: true,
+    demo: true,
     trustProxy: false,
     stopDelaySeconds: 0,
     stopTimeoutSeconds: 30,

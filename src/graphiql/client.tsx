@@ -5,6 +5,7 @@ import { GraphiQL } from 'graphiql';
 import { getOperationAST, parse } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import { createRoot } from 'react-dom/client';
+import { tokenCommand, tabs as walkthroughTabs } from './walkthroughs.js';
 import 'graphiql/style.css';
 import '@graphiql/react/font/roboto.css';
 import '@graphiql/react/font/fira-code.css';
@@ -26,7 +27,17 @@ const WS_URL = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.h
 const DEFAULT_QUERY = `# Most fields need a token:  npm run token -- <userId>
 # Put it in the Headers tab below:
 #   {"Authorization": "Bearer <token>"}
+# Each tab keeps its own headers until this browser window is closed (sessionStorage), never longer.
 # Run with Ctrl/Cmd-Enter or the play button.
+#
+# The README's walk-throughs are preloaded as tabs, one per walk-through and person
+# (RelationshipsAsAlice, RelationshipsAsBob, …, GroupsAsAnn, …, RetentionAsOlga): that person's
+# operations in order, each with its variables. Settings → "Clear storage" brings them back.
+#
+# To watch someone's notices live, open this page in a separate browser WINDOW — not another tab
+# here: a subscription stops when you switch tabs — put their token in its headers and run
+#   subscription WatchNotices { notices { __typename cursor at } }
+# (the walk-through tabs have a fuller WatchNotices).
 
 query Me {
   me {
@@ -36,6 +47,14 @@ query Me {
   now
 }
 `;
+
+/** The preloaded tabs: this page's default, then the walk-throughs (src/graphiql/walkthroughs.ts). */
+const WALKTHROUGH_TABS = walkthroughTabs().map((tab) => ({
+  query: tab.query,
+  variables: tab.variables,
+  headers: JSON.stringify({ Authorization: `Bearer <token: ${tokenCommand(tab.who)}>` }, null, 2),
+}));
+const DEFAULT_TABS = [{ query: DEFAULT_QUERY }, ...WALKTHROUGH_TABS];
 
 type HeaderMap = Record<string, unknown>;
 
@@ -135,10 +154,33 @@ const fetcher: Fetcher = (params, opts) => {
   };
 };
 
-// Keep bearer tokens out of localStorage: headers are not persisted (shouldPersistHeaders={false}), and
-// GraphiQL's history plugin would still save every run's headers under graphiql:queries / graphiql:favorites,
-// so this storage drops them there.
+// Bearer tokens never reach localStorage, yet each tab keeps its headers for the browser session:
+// - GraphiQL persists headers (shouldPersistHeaders) through this storage, which keeps the tab state
+//   (queries, variables, titles) in localStorage with every tab's headers cut out, and those headers
+//   per tab id in sessionStorage (gone when the window closes); the active editor's headers
+//   (graphiql:headers) live in sessionStorage alone;
+// - GraphiQL's history plugin saves every run's headers under graphiql:queries / graphiql:favorites:
+//   this storage drops them there.
+const TABS_KEY = 'graphiql:tabState';
+const HEADERS_KEY = 'graphiql:headers';
+/** sessionStorage: { [tabId]: headers } for the tabs of graphiql:tabState. */
+const TAB_HEADERS_KEY = 'graphiql:tabHeaders';
+/** localStorage: which walk-throughs the stored tabs were given (a stored tab state predating them gets them once). */
+const WALKTHROUGHS_KEY = 'graphiql:walkthroughs';
 const HISTORY_KEYS = new Set(['graphiql:queries', 'graphiql:favorites']);
+const SESSION_KEYS = new Set([HEADERS_KEY, TAB_HEADERS_KEY]);
+
+interface StoredTab {
+  id?: unknown;
+  title?: unknown;
+  query?: unknown;
+  headers?: unknown;
+  [field: string]: unknown;
+}
+interface StoredTabs {
+  tabs?: StoredTab[];
+  [field: string]: unknown;
+}
 
 function withoutHeaders(value: string): string {
   try {
@@ -154,14 +196,80 @@ function withoutHeaders(value: string): string {
   }
 }
 
+/** The tab state for localStorage (headers cut out); the headers go to sessionStorage by tab id. */
+function storeTabs(value: string): string {
+  try {
+    const state = JSON.parse(value) as StoredTabs;
+    const headers: Record<string, string> = {};
+    for (const tab of state.tabs ?? []) {
+      if (typeof tab.id === 'string' && typeof tab.headers === 'string' && tab.headers)
+        headers[tab.id] = tab.headers;
+      tab.headers = null;
+    }
+    sessionStorage.setItem(TAB_HEADERS_KEY, JSON.stringify(headers));
+    return JSON.stringify(state);
+  } catch {
+    return value;
+  }
+}
+
+const WALKTHROUGHS_VERSION = String(
+  [...WALKTHROUGH_TABS.map((t) => t.query).join('\n')].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 7),
+);
+
+/** The stored tab state with this session's headers put back (and, once, walk-through tabs it lacks). */
+function loadTabs(value: string | null): string | null {
+  if (!value) return value;
+  try {
+    const state = JSON.parse(value) as StoredTabs;
+    const headers = JSON.parse(sessionStorage.getItem(TAB_HEADERS_KEY) ?? '{}') as Record<string, unknown>;
+    for (const tab of state.tabs ?? []) {
+      const h = typeof tab.id === 'string' ? headers[tab.id] : undefined;
+      if (typeof h === 'string') tab.headers = h;
+    }
+    if (Array.isArray(state.tabs) && localStorage.getItem(WALKTHROUGHS_KEY) !== WALKTHROUGHS_VERSION) {
+      const queries = new Set(state.tabs.map((t) => t.query));
+      for (const tab of walkthroughTabs())
+        if (!queries.has(tab.query))
+          state.tabs.push({
+            id: `walkthrough-${Math.random().toString(16).slice(2)}-${Date.now().toString(16)}`,
+            title: tab.name,
+            query: tab.query,
+            variables: tab.variables,
+            headers: null,
+            operationName: tab.name,
+            response: null,
+          });
+      localStorage.setItem(WALKTHROUGHS_KEY, WALKTHROUGHS_VERSION);
+    }
+    return JSON.stringify(state);
+  } catch {
+    return value;
+  }
+}
+
 const graphiqlKeys = () => Object.keys(localStorage).filter((key) => key.startsWith('graphiql:'));
 const storage = {
-  getItem: (key: string) => localStorage.getItem(key),
-  setItem: (key: string, value: string) =>
-    localStorage.setItem(key, HISTORY_KEYS.has(key) ? withoutHeaders(value) : value),
-  removeItem: (key: string) => localStorage.removeItem(key),
+  getItem: (key: string) => {
+    if (SESSION_KEYS.has(key)) return sessionStorage.getItem(key);
+    const value = localStorage.getItem(key);
+    return key === TABS_KEY ? loadTabs(value) : value;
+  },
+  setItem: (key: string, value: string) => {
+    if (SESSION_KEYS.has(key)) sessionStorage.setItem(key, value);
+    else if (key === TABS_KEY) {
+      localStorage.setItem(key, storeTabs(value));
+      localStorage.setItem(WALKTHROUGHS_KEY, WALKTHROUGHS_VERSION);
+    } else localStorage.setItem(key, HISTORY_KEYS.has(key) ? withoutHeaders(value) : value);
+  },
+  removeItem: (key: string) => {
+    sessionStorage.removeItem(key);
+    localStorage.removeItem(key);
+    if (key === TABS_KEY) sessionStorage.removeItem(TAB_HEADERS_KEY);
+  },
   clear: () => {
     for (const key of graphiqlKeys()) localStorage.removeItem(key);
+    for (const key of SESSION_KEYS) sessionStorage.removeItem(key);
   },
   get length() {
     return graphiqlKeys().length;
@@ -174,8 +282,9 @@ createRoot(container).render(
   <GraphiQL
     fetcher={fetcher}
     defaultQuery={DEFAULT_QUERY}
+    defaultTabs={DEFAULT_TABS}
     isHeadersEditorEnabled
-    shouldPersistHeaders={false}
+    shouldPersistHeaders
     storage={storage}
     defaultEditorToolsVisibility="headers"
   />,

@@ -1,6 +1,7 @@
 // Drives the offline GraphiQL page (scripts/build-graphiql.mjs → .graphiql/) in headless Chromium:
 // it loads from this server alone, runs a query with the Authorization header from the header editor,
-// and runs a subscription over graphql-ws that receives a notice published on the database.
+// runs a subscription over graphql-ws that receives a notice published on the database, preloads the
+// README's walk-throughs as named tabs, and keeps each tab's headers for the browser session only.
 // Set GRAPHIQL_SCREENSHOTS=<dir> to keep a screenshot of each test's page there.
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tabs as walkthroughTabs } from '../../src/graphiql/walkthroughs.js';
 import { publish } from '../../src/notices/notices.outbox.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestApp, type TestApp } from '../support/server.js';
@@ -21,8 +23,10 @@ const WAIT_MS = 30_000;
 
 const QUERY_EDITOR = '.graphiql-query-editor .monaco-editor';
 const HEADERS_TAB = '.graphiql-editor-tools button[data-name="headers"]';
+const VARIABLES_TAB = '.graphiql-editor-tools button[data-name="variables"]';
 const HEADERS_EDITOR = 'section.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor';
 const ACTIVE_TAB_NAME = '.graphiql-tab[aria-selected="true"] .graphiql-tab-button';
+const TAB_NAMES = '.graphiql-tab .graphiql-tab-button';
 const RESULT_LINES = '.graphiql-response .result-window .view-lines';
 const DOCS_BUTTON = '.graphiql-sidebar button[aria-label="Show Documentation Explorer"]';
 const DOC_EXPLORER = '.graphiql-doc-explorer';
@@ -253,5 +257,156 @@ describe('GraphiQL in a browser', () => {
     expect(requested.some((u) => u.startsWith(`${t.url.replace('http', 'ws')}/graphql`))).toBe(true);
     expect(foreign()).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+  /** The page's localStorage and sessionStorage, as JSON text (every key). */
+  const storages = (page: Page) =>
+    page.evaluate(
+      'JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } })',
+    ) as Promise<string>;
+
+  /** Clicks the tab named `name` and waits for its operations in the editor. */
+  async function openTab(page: Page, name: string): Promise<void> {
+    await page
+      .locator(TAB_NAMES)
+      .filter({ hasText: new RegExp(`^${name}$`) })
+      .click();
+    await until(
+      () => textOf(page.locator(ACTIVE_TAB_NAME)),
+      (text) => text === name,
+      `the tab ${name} to be active`,
+    );
+    await until(
+      () => textOf(page.locator(`${QUERY_EDITOR} .view-lines`)),
+      (text) => text.includes(`query ${name}`),
+      `the operations of ${name} in the editor`,
+    );
+  }
+
+  const headersText = (page: Page) => textOf(page.locator(`${HEADERS_EDITOR} .view-lines`));
+  const squash = (s: string) => s.replace(/\s+/g, '');
+
+  it('preloads the walk-throughs as named tabs; a tab keeps its headers for the session, never in localStorage', async () => {
+    const page = await openGraphiql(undefined);
+    const expected = ['Me', ...walkthroughTabs().map((tab) => tab.name)];
+    const names = await until(
+      async () => (await page.locator(TAB_NAMES).allTextContents()).map(plain),
+      (n) => n.length >= expected.length,
+      'the walk-through tabs',
+    );
+    expect(names).toEqual(expected);
+    expect(names).toEqual(
+      expect.arrayContaining(['RelationshipsAsAlice', 'RelationshipsAsBob', 'GroupsAsAnn']),
+    );
+    // The default tab says how to watch notices (a separate window).
+    expect(await textOf(page.locator(`${QUERY_EDITOR} .view-lines`))).toMatch(/separate browser WINDOW/);
+
+    // bob's tab: his operations, a placeholder header naming his token command; set his token and run.
+    await openTab(page, 'RelationshipsAsBob');
+    const headersTab = page.locator(HEADERS_TAB);
+    if (!((await headersTab.getAttribute('class')) ?? '').split(/\s+/).includes('active'))
+      await headersTab.click();
+    expect(await headersText(page)).toContain('npm run token -- bob');
+    const token = await t.token('bob');
+    await setEditorText(
+      page,
+      page.locator(HEADERS_EDITOR),
+      JSON.stringify({ Authorization: `Bearer ${token}` }),
+    );
+    // Several operations: the run button offers them by name.
+    await page.locator('button.graphiql-execute-button').click();
+    await page.getByRole('menuitem', { name: 'RelationshipsAsBob', exact: true }).click();
+    await until(
+      () => textOf(page.locator(RESULT_LINES)),
+      (text) => text.includes('"bob"') || text.includes('"errors"'),
+      'the answer of RelationshipsAsBob',
+    );
+    expect(await resultJson(page)).toEqual({ data: { me: { id: 'bob' } } });
+    // Stored (debounced) in sessionStorage only.
+    await until(
+      () => storages(page),
+      (text) =>
+        (JSON.parse(text) as { session: Record<string, string> }).session['graphiql:tabHeaders']?.includes(
+          token,
+        ) ?? false,
+      "bob's headers in sessionStorage",
+    );
+
+    // Another tab has its own headers, and its variables.
+    await openTab(page, 'RelationshipsAsAlice');
+    expect(await headersText(page)).toContain('npm run token -- alice');
+    await page.locator(VARIABLES_TAB).click();
+    await until(
+      () => textOf(page.locator(`${HEADERS_EDITOR} .view-lines`)),
+      (text) => text.includes('"greeting": "hi!"'),
+      "alice's variables in the variables editor",
+    );
+    await headersTab.click();
+
+    // Reload (same session): bob's tab still has his token.
+    await openTab(page, 'RelationshipsAsBob');
+    // GraphiQL stores the editors and tabs a moment after a change (debounced); on load it matches the
+    // stored editors against the stored tabs, so a reload before that would open a copy of the tab.
+    const bobTab = walkthroughTabs().find((tab) => tab.name === 'RelationshipsAsBob')!;
+    await until(
+      async () =>
+        JSON.parse(await storages(page)) as {
+          local: Record<string, string>;
+          session: Record<string, string>;
+        },
+      ({ local, session }) => {
+        const state = JSON.parse(local['graphiql:tabState'] ?? '{}') as { activeTabIndex?: number };
+        return (
+          local['graphiql:query'] === bobTab.query &&
+          local['graphiql:variables'] === bobTab.variables &&
+          (session['graphiql:headers'] ?? '').includes(token) &&
+          state.activeTabIndex === expected.indexOf('RelationshipsAsBob')
+        );
+      },
+      "bob's tab stored as the active one",
+    );
+    await page.reload();
+    await until(
+      async () => (await page.locator(TAB_NAMES).allTextContents()).map(plain),
+      (n) => n.length >= expected.length,
+      'the tabs after a reload',
+    );
+    await openTab(page, 'RelationshipsAsBob');
+    if (!((await headersTab.getAttribute('class')) ?? '').split(/\s+/).includes('active'))
+      await headersTab.click();
+    await until(
+      () => headersText(page),
+      (text) => squash(text).includes(token),
+      "bob's token in the headers editor after a reload",
+    );
+    expect(squash(await headersText(page))).toBe(
+      squash(JSON.stringify({ Authorization: `Bearer ${token}` })),
+    );
+    expect((await page.locator(TAB_NAMES).allTextContents()).map(plain)).toEqual(expected);
+
+    // Never in localStorage (tab state and history keep no headers).
+    const stored = JSON.parse(await storages(page)) as {
+      local: Record<string, string>;
+      session: Record<string, string>;
+    };
+    expect(Object.keys(stored.local)).toEqual(expect.arrayContaining(['graphiql:tabState']));
+    expect(JSON.stringify(stored.local)).not.toContain(token);
+    expect(JSON.stringify(stored.session)).toContain(token);
+    expect(foreign()).toEqual([]);
+    expect(pageErrors).toEqual([]);
+
+    // A new browser session (a fresh context shares nothing) starts without it.
+    const other = await browser.newContext();
+    try {
+      const fresh = await other.newPage();
+      await fresh.goto(`${t.url}/graphql`);
+      await until(
+        async () => (await fresh.locator(TAB_NAMES).allTextContents()).length,
+        (n) => n >= expected.length,
+        'the tabs in a new session',
+      );
+      expect(await storages(fresh)).not.toContain(token);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -4,18 +4,14 @@
 // BUFFERED with the same purgeAt on both; the notice log survives a reload without duplicates and
 // catches up exactly once on the notices produced while the browser was offline.
 // Set DEMO_SCREENSHOTS=<dir> to keep a screenshot of both windows after each step there.
-import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { type Browser, type BrowserContext, chromium, type Page, type WebSocketRoute } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPage, launchChromium } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestApp, type TestApp } from '../support/server.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env.DEMO_SCREENSHOTS;
 const WAIT_MS = 30_000;
 
@@ -147,24 +143,11 @@ describe('the live demo in a browser, as alice and bob side by side', () => {
 
   beforeAll(async () => {
     // A no-op when .demo/ is up to date; rejects (with the build's output) when the build fails.
-    await promisify(execFile)(process.execPath, ['scripts/build-demo.mjs'], { cwd: ROOT });
+    await buildPage('build-demo.mjs');
     db = await createTestDatabase('pg');
     // TIME_TRAVEL on: the page shows the operator's clock control (the last test uses it).
     t = await startTestApp(db.handle, { config: { timeTravel: true } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
 
     // alice and bob are friends and have talked (through GraphQL, as a client app would).
     const sent = await gql<{ sendFriendRequest: { request: { id: string } } }>(

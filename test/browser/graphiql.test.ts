@@ -3,20 +3,16 @@
 // runs a subscription over graphql-ws that receives a notice published on the database, preloads the
 // README's walk-throughs as named tabs, and keeps each tab's headers for the browser session only.
 // Set GRAPHIQL_SCREENSHOTS=<dir> to keep a screenshot of each test's page there.
-import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tabs as walkthroughTabs } from '../../src/graphiql/walkthroughs.js';
 import { publish } from '../../src/notices/notices.outbox.js';
+import { buildPage, launchChromium } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestApp, type TestApp } from '../support/server.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env.GRAPHIQL_SCREENSHOTS;
 /** Generous: a cold page parses ~5 MB of JavaScript and starts Monaco workers. */
 const WAIT_MS = 30_000;
@@ -90,23 +86,10 @@ describe('GraphiQL in a browser', () => {
 
   beforeAll(async () => {
     // A no-op when .graphiql/ is up to date; rejects (with the build's output) when the build fails.
-    await promisify(execFile)(process.execPath, ['scripts/build-graphiql.mjs'], { cwd: ROOT });
+    await buildPage('build-graphiql.mjs');
     db = await createTestDatabase('pg');
     t = await startTestApp(db.handle);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 180_000);
 
   afterEach(async (ctx) => {

@@ -1,0 +1,35 @@
+// Headless Chromium for the browser tests (GraphiQL, the demo): Debian's /usr/bin/chromium driven
+// by playwright-core, with nothing that talks to other hosts by itself.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type Browser, chromium } from 'playwright-core';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Builds a browser page with its script under scripts/ (a no-op when it is up to date); rejects
+ * with the build's output when the build fails.
+ */
+export async function buildPage(script: 'build-graphiql.mjs' | 'build-demo.mjs'): Promise<void> {
+  await promisify(execFile)(process.execPath, [`scripts/${script}`], { cwd: ROOT });
+}
+
+/** A headless Chromium without background networking, sync or component updates. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}

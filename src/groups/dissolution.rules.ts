@@ -108,12 +108,17 @@ export const GROUP_DISSOLVED: Refusal = refuse(
   'This group is dissolved: it is read-only (the owner can restore it during the undo window).',
 );
 
-/** G3/G4: may a group be dissolved now (the owner asks; permissions are checked before)? */
+/**
+ * G3/G4: may a group be dissolved now (the owner asks; permissions are checked before)? A request
+ * whose guardian let it lapse (G9) is over from `confirmBy` on, whether or not the sweeper has
+ * recorded it yet.
+ */
 export function checkDissolve(
   group: { dissolutionProtection: boolean },
   current: DissolutionFacts | null,
+  now: Date,
 ): { ok: true } | Refusal {
-  if (current && inForce(current)) {
+  if (current && inForce(current) && !lapsedAt(current, now)) {
     return refuse('GROUP_DISSOLVED', 'This group is dissolved or being dissolved already.');
   }
   if (group.dissolutionProtection) {

@@ -46,7 +46,6 @@ import {
   updateDissolution,
 } from './dissolution.store.js';
 import { permit } from './groups.rules.js';
-import { withGroup } from './groups.service.js';
 import { findGroupOf, lockGroup, memberIds, standingIn } from './groups.store.js';
 import type { DissolutionRow, GroupRow } from './groups.tables.js';
 import { spendCode, stepUpFor } from './stepup.service.js';
@@ -163,6 +162,11 @@ export async function startDissolution(
   now: Date,
   reviewId: string | null,
 ): Promise<DissolutionRow> {
+  // G9: a request the guardian let lapse is recorded as such first (the sweeper's step, done now),
+  // so the group has one dissolution in force. The callers locked it before the group.
+  const lapsed = await inForceDissolution(tx, group.id, true);
+  if (lapsed && lapsedAt(lapsed, now))
+    await endUnconfirmed(tx, lapsed, 'LAPSED', null, now, group.guardianId!);
   const plan = planDissolution(group.memberCount, keepHistory, now);
   const guardian = group.kind === 'EDUCATION' ? group.guardianId : null;
   const d = await insertDissolution(tx, {
@@ -198,9 +202,9 @@ export function dissolveGroup(
   viewer: Viewer,
   input: { groupId: string; keepHistory: boolean; verificationCode?: string | null },
 ): Promise<Result<{ dissolution: DissolutionRow }>> {
-  return withGroup(deps, viewer.userId, input.groupId, 'DISSOLVE', async ({ tx, group, now }) => {
-    const can = checkDissolve(group, (await inForceDissolution(tx, group.id)) ?? null);
-    if (!can.ok) return onField(can, ['input', 'groupId']);
+  return withDissolution(deps, viewer, input.groupId, async (tx, group, current, now) => {
+    const can = checkDissolve(group, current, now);
+    if (!can.ok) return can;
     const reasons = await stepUpFor(tx, viewer, group, now);
     const code = await spendCode(deps, tx, viewer, group, input.verificationCode, reasons, now);
     if (!code.ok) return code;
@@ -278,7 +282,8 @@ async function withDissolution<T>(
     const allowed = permit(group ? await standingIn(tx, groupId, viewer.userId) : null, 'DISSOLVE');
     if (!allowed.ok) return onField(allowed, field);
     const r = await fn(tx, group!, d ?? null, deps.clock.now());
-    return r.ok ? r : onField(r, field);
+    // A refusal about another input (the step-up code) keeps its field; the rest concern the group.
+    return r.ok || r.error.field ? r : onField(r, field);
   });
 }
 
@@ -373,7 +378,7 @@ export async function dissolutionPreview(
     const refusals: UserError[] = [];
     const allowed = permit(role, 'DISSOLVE');
     if (!allowed.ok) refusals.push(allowed.error);
-    const can = checkDissolve(group, (await inForceDissolution(tx, group.id)) ?? null);
+    const can = checkDissolve(group, (await inForceDissolution(tx, group.id)) ?? null, now);
     if (!can.ok) refusals.push(can.error);
     const needsGuardian = group.kind === 'EDUCATION';
     return {

@@ -19,12 +19,16 @@ import { dissolutionReviews, type ReviewItem, type ReviewRow } from './groups.ta
 /** The most groups one batch may name. */
 export const MAX_BATCH = 50;
 
-/** Would `dissolveGroup` by `userId` go ahead for this group now (step-up aside)? The refusal if not. */
-async function refusalFor(tx: Db, userId: string, groupId: string): Promise<UserError | null> {
+/**
+ * Would `dissolveGroup` by `userId` go ahead for this group at `now` (step-up aside)? The refusal
+ * if not. Locks the dissolution in force, then the group: the sweeper's order.
+ */
+async function refusalFor(tx: Db, userId: string, groupId: string, now: Date): Promise<UserError | null> {
+  const current = await inForceDissolution(tx, groupId, true);
   const group = await lockGroup(tx, groupId, 'update');
   const allowed = permit(group ? await standingIn(tx, groupId, userId) : null, 'DISSOLVE');
   if (!allowed.ok) return allowed.error;
-  const can = checkDissolve(group!, (await inForceDissolution(tx, groupId)) ?? null);
+  const can = checkDissolve(group!, current ?? null, now);
   return can.ok ? null : can.error;
 }
 
@@ -57,7 +61,8 @@ export async function dissolveGroups(
   if (!ids.every(isUuid)) return refuse('BAD_USER_INPUT', 'Not a well-formed group id.', field);
   return deps.db.transaction(async (tx) => {
     const items: ReviewItem[] = [];
-    for (const id of [...ids].sort()) items.push(item(id, await refusalFor(tx, viewer.userId, id)));
+    for (const id of [...ids].sort())
+      items.push(item(id, await refusalFor(tx, viewer.userId, id, deps.clock.now())));
     const [review] = await tx
       .insert(dissolutionReviews)
       .values({
@@ -113,7 +118,7 @@ export async function reviewDissolution(
           items.push(it);
           continue;
         }
-        const refusal = await refusalFor(tx, r.requestedBy, it.groupId);
+        const refusal = await refusalFor(tx, r.requestedBy, it.groupId, now);
         if (refusal) {
           items.push(item(it.groupId, refusal));
           continue;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 // The safeguards on dissolution over the API (SPEC G7–G9), real Postgres, manual clock: step-up
 // codes from the development sender, batch review by operators, guardian confirmation.
 import { readFileSync } from 'node:fs';
@@ -232,6 +233,41 @@ describe('G9: guardian confirmation', () => {
     expect(await statuses(b.guard, b.g.id)).toEqual(['PENDING_CONFIRMATION', 'CANCELLED:LAPSED']);
     // The group carries on, and can be dissolved again.
     expect((await env.rich.send(b.m, b.g.conversation.id, { body: 'on we go' })).userErrors).toEqual([]);
+  });
+
+  it('a lapsed request no longer stands in the way, before any sweep: preview, dissolveGroup and a batch see it over', async () => {
+    const c = await schoolGroup('guard-lapsed');
+    env.clock.advance(72 * HOUR); // lapsed at confirmBy; no sweep runs here
+    expect((await env.groups.preview(c.o, c.g.id, true)).refusals).toEqual([]);
+    const batch = (
+      await env.api.gql<{
+        dissolveGroups: { review: { items: { groupId: string; error: string | null }[] } };
+      }>(
+        c.o,
+        'mutation($input: DissolveGroupsInput!) { dissolveGroups(input: $input) { review { items { groupId error } } userErrors { code } } }',
+        { input: { groupIds: [c.g.id, randomUUID()], keepHistory: true } },
+      )
+    ).dissolveGroups.review;
+    expect(batch.items.find((i) => i.groupId === c.g.id)?.error).toBeNull();
+    const again = await env.groups.dissolve(c.o, c.g.id, true);
+    expect(again.userErrors).toEqual([]);
+    expect(again.dissolution).toMatchObject({ status: 'PENDING_CONFIRMATION' });
+    expect(again.dissolution!.id).not.toBe(c.d.id);
+    // The lapse was recorded on the way, as the sweeper would have: the guardian and the members told once.
+    expect(await statuses(c.guard, c.g.id)).toEqual([
+      'PENDING_CONFIRMATION',
+      'CANCELLED:LAPSED',
+      'PENDING_CONFIRMATION',
+    ]);
+    expect(await statuses(c.m, c.g.id)).toEqual([
+      'PENDING_CONFIRMATION',
+      'CANCELLED:LAPSED',
+      'PENDING_CONFIRMATION',
+    ]);
+    expect((await env.api.sweep()).run!.dissolutionsLapsed).toBe(0);
+    const r = (await confirm(c.guard, again.dissolution!.id)).confirmDissolution;
+    expect(r.userErrors).toEqual([]);
+    expect(r.dissolution).toMatchObject({ status: 'EFFECTIVE' });
   });
 });
 

@@ -1729,7 +1729,7 @@ export type Payment = {
   __typename?: 'Payment';
   /** The amount in minor units (cents): 1 to 100,000,000. */
   amountCents: Scalars['Int']['output'];
-  /** The conversation it was sent in; null once that conversation is gone. */
+  /** The conversation it was sent in; null once the payment left a dissolved group (G3: from `paymentsVisibleUntil`). */
   conversationId?: Maybe<Scalars['ID']['output']>;
   /** When it was sent (its message's `sentAt`). */
   createdAt: Scalars['DateTime']['output'];
@@ -1739,7 +1739,7 @@ export type Payment = {
   from: User;
   /** The payment's id (a UUID). */
   id: Scalars['ID']['output'];
-  /** The message it was sent with; null once that message is purged (R3, R4). */
+  /** The message it was sent with; null once that message is purged (R3, R4, T2) or the payment left a dissolved group (G3). */
   messageId?: Maybe<Scalars['ID']['output']>;
   /** Who was paid. */
   to: User;

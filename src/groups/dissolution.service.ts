@@ -487,10 +487,11 @@ async function step(tx: Db, row: DissolutionRow, now: Date, counts: DissolutionS
       counts.dissolutionsFinalized++;
       counts.filesDeleted += files.deleted;
     } else {
-      const n = await detachPayments(tx, conversationId);
+      const left = await detachPayments(tx, conversationId);
       d = await updateDissolution(tx, d, { paymentsLeftAt: now });
-      await audit(tx, d, 'PAYMENTS_LEFT_GROUP', null, now, { payments: n });
-      counts.paymentsDetached += n;
+      // A hold is not told (T3): the count is what left the group for its members.
+      await audit(tx, d, 'PAYMENTS_LEFT_GROUP', null, now, { payments: left.detached + left.held });
+      counts.paymentsDetached += left.detached;
     }
   }
   await publish(tx, notices, now);

@@ -109,14 +109,27 @@ export async function deleteFilesOf(
   return { deleted: r?.deleted ?? 0, held: r?.held ?? 0 };
 }
 
-/** G3: the conversation's payment records leave it (the ledger keeps them); answers how many. */
-export async function detachPayments(db: Db, conversationId: string): Promise<number> {
-  const gone = await db
-    .update(payments)
-    .set({ conversationId: null, messageId: null })
-    .where(eq(payments.conversationId, conversationId))
-    .returning({ id: payments.id });
-  return gone.length;
+/**
+ * G3: the conversation's payment records leave it (the ledger keeps them), except those of messages
+ * under a legal hold (T3: they keep their links; the ledger reads them detached all the same, by
+ * the dissolution's instant); answers how many were detached and how many a hold kept linked.
+ */
+export async function detachPayments(
+  db: Db,
+  conversationId: string,
+): Promise<{ detached: number; held: number }> {
+  const [r] = await rows<{ detached: number; held: number }>(
+    db,
+    sql`WITH leaving AS (
+          SELECT p.id, (m.id IS NOT NULL AND ${heldMessage(sql`m`, sql`c`)}) AS held
+          FROM payments p JOIN conversations c ON c.id = p.conversation_id
+          LEFT JOIN messages m ON m.id = p.message_id
+          WHERE p.conversation_id = ${conversationId}),
+        gone AS (UPDATE payments SET conversation_id = NULL, message_id = NULL
+                 WHERE id IN (SELECT id FROM leaving WHERE NOT held) RETURNING 1)
+        SELECT (SELECT count(*)::int FROM gone) AS detached, (SELECT count(*)::int FROM leaving WHERE held) AS held`,
+  );
+  return { detached: r?.detached ?? 0, held: r?.held ?? 0 };
 }
 
 export interface Content {

@@ -11,7 +11,8 @@ export const paymentResolvers: Resolvers = {
       return keysetPage(
         args,
         INSTANT_UUID,
-        (key, limit) => listPaymentsOf(ctx.deps.db, viewer.userId, instantKey(key), limit),
+        (key, limit) =>
+          listPaymentsOf(ctx.deps.db, viewer.userId, instantKey(key), limit, ctx.deps.clock.now()),
         (p) => [p.createdAt, p.id],
       );
     },

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { type PaymentRow, payments } from './payments.tables.js';
 
@@ -22,22 +22,48 @@ export async function paymentsOfMessages(db: Db, messageIds: readonly string[]):
 /**
  * The user's ledger — payments they made or received — newest first (keyset on createdAt, id).
  * Two index range scans (`payments_payer_idx`, `payments_payee_idx`), each at most `limit` rows,
- * merged: a payer is never the payee, so no row comes twice.
+ * merged: a payer is never the payee, so no row comes twice. The links read as users would see
+ * them without a legal hold (T3), which keeps rows a purge would delete: `messageId` is null once
+ * the message is purged, both links once the payment left a dissolved group at `now` (G3).
  */
 export async function listPaymentsOf(
   db: Db,
   userId: string,
   after: { at: Date; id: string } | null,
   limit: number,
+  now: Date,
 ): Promise<PaymentRow[]> {
   const p = payments;
   const before = after
     ? or(lt(p.createdAt, after.at), and(eq(p.createdAt, after.at), lt(p.id, after.id)))
     : undefined;
   const side = (party: SQL | undefined) =>
-    db.select().from(p).where(and(party, before)).orderBy(desc(p.createdAt), desc(p.id)).limit(limit);
-  const [paid, received] = await Promise.all([side(eq(p.payerId, userId)), side(eq(p.payeeId, userId))]);
-  return [...paid, ...received]
+    db
+      .select({
+        ...getTableColumns(p),
+        messageGone: sql<boolean>`EXISTS (SELECT 1 FROM messages m
+          WHERE m.id = ${p.messageId} AND m.purged_at IS NOT NULL)`,
+        // The statuses of a dissolution under way (dissolution.rules.ts `paymentsGoneAt`).
+        leftGroup: sql<boolean>`EXISTS (SELECT 1 FROM conversations c JOIN dissolutions d ON d.group_id = c.group_id
+          WHERE c.id = ${p.conversationId} AND d.status IN ('SCHEDULED', 'EFFECTIVE', 'FINALIZED')
+            AND d.payments_leave_at <= ${now}::timestamptz)`,
+      })
+      .from(p)
+      .where(and(party, before))
+      .orderBy(desc(p.createdAt), desc(p.id))
+      .limit(limit);
+  const [paid, received] = (
+    await Promise.all([side(eq(p.payerId, userId)), side(eq(p.payeeId, userId))])
+  ).map((found) =>
+    found.map(
+      ({ messageGone, leftGroup, ...row }): PaymentRow => ({
+        ...row,
+        messageId: messageGone || leftGroup ? null : row.messageId,
+        conversationId: leftGroup ? null : row.conversationId,
+      }),
+    ),
+  );
+  return [...paid!, ...received!]
     .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
     .slice(0, limit);
 }

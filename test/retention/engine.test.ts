@@ -216,6 +216,55 @@ describe('T3: legal holds freeze every purge path, and nobody can tell', () => {
     expect(await ret.stored(cid)).toEqual({ rows: 0, held: 0 });
   });
 
+  it('payment records keep their links under a hold (R3 purge, G3 leaving); the ledgers read as without one', async () => {
+    const world = async (tag: string, held: boolean) => {
+      const [a, b, o] = names(tag, 'a', 'b', 'o');
+      const cid = await env.api.befriend(a!, b!);
+      const pay = { amountCents: 500, currency: 'EUR' };
+      await env.rich.sent(a!, cid, { body: 'direct', payment: { ...pay, toUserId: b! } });
+      const g = await env.groups.make(o!, [a!, b!]);
+      await env.rich.sent(a!, g.conversation.id, { body: 'group', payment: { ...pay, toUserId: o! } });
+      if (held) {
+        await ret.hold({ conversationId: cid });
+        await ret.hold({ groupId: g.id });
+      }
+      await env.api.deleteContact(a!, b!);
+      await env.api.deleteContact(b!, a!);
+      await env.groups.dissolve(o!, g.id, true);
+      return { a: a!, b: b!, o: o!, cid, gid: g.conversation.id };
+    };
+    const plain = await world('pay-plain', false);
+    const held = await world('pay-held', true);
+    env.clock.advance(30 * DAY); // past R3's buffer and G3's 72 hours
+    await sweep();
+    const ledgers = async (w: typeof plain) =>
+      JSON.stringify(
+        await Promise.all(
+          [w.a, w.b, w.o].map(async (u) =>
+            (await env.rich.ledger(u)).edges.map(({ node: p }) => ({
+              amount: p.amountCents,
+              conversation: p.conversationId !== null,
+              message: p.messageId !== null,
+            })),
+          ),
+        ),
+      );
+    expect(await ledgers(held)).toBe(await ledgers(plain));
+    // a: paid in the group (left it: no links) and directly (purged message, the conversation stays).
+    expect(JSON.parse(await ledgers(plain))[0]).toEqual([
+      { amount: 500, conversation: false, message: false },
+      { amount: 500, conversation: true, message: false },
+    ]);
+    const links = async (w: typeof plain) =>
+      rows<{ c: number; m: number }>(
+        env.db.handle.db,
+        sql`SELECT count(p.conversation_id)::int AS c, count(p.message_id)::int AS m FROM payments p
+            JOIN users u ON u.id = p.payer_id WHERE u.id = ${w.a}`,
+      );
+    expect(await links(plain)).toEqual([{ c: 1, m: 0 }]); // the direct one keeps its conversation
+    expect(await links(held)).toEqual([{ c: 2, m: 2 }]); // the hold kept every link
+  });
+
   it('an ordinary user’s view is identical with and without a hold (T2 expiry too)', async () => {
     const world = async (tag: string, held: boolean) => {
       const [a, b] = names(tag, 'a', 'b');

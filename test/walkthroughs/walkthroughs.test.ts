@@ -154,6 +154,30 @@ describe('the walk-throughs, as written', () => {
     }
   });
 
+  it('every graphql block anywhere in the README is one named operation, valid, with no id pasted in', () => {
+    const readme = readFileSync(README, 'utf8');
+    const blocks = [...readme.matchAll(/^([ \t]*)```graphql\n([\s\S]*?)^\1```$/gm)].map((m) => m[2]!);
+    expect(blocks.length).toBeGreaterThan(Object.keys(OPERATIONS).length);
+    for (const text of blocks) {
+      const doc = parse(text);
+      const ops = doc.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+      expect(ops, text).toHaveLength(doc.definitions.length);
+      expect(ops.length, text).toBe(1);
+      expect((ops[0] as OperationDefinitionNode).name, text).toBeDefined();
+      expect(
+        validate(schema, doc).map((e) => e.message),
+        text,
+      ).toEqual([]);
+      visit(doc, {
+        StringValue(node) {
+          throw new Error(
+            `a README block has the string literal "${node.value}": pass it as a variable\n${text}`,
+          );
+        },
+      });
+    }
+  });
+
   it("the README's blocks in those sections are exactly these operations, each with its variables beside it", () => {
     const readme = readFileSync(README, 'utf8');
     expect(readme).not.toMatch(/\]\(\.\.\/shared/);

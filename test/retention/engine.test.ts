@@ -241,11 +241,14 @@ describe('T3: legal holds freeze every purge path, and nobody can tell', () => {
       JSON.stringify(
         await Promise.all(
           [w.a, w.b, w.o].map(async (u) =>
-            (await env.rich.ledger(u)).edges.map(({ node: p }) => ({
-              amount: p.amountCents,
-              conversation: p.conversationId !== null,
-              message: p.messageId !== null,
-            })),
+            (await env.rich.ledger(u)).edges
+              .map(({ node: p }) => ({
+                amount: p.amountCents,
+                conversation: p.conversationId !== null,
+                message: p.messageId !== null,
+              }))
+              // Both were paid at the same instant: the ledger orders them by their random ids.
+              .sort((x, y) => Number(x.conversation) - Number(y.conversation)),
           ),
         ),
       );

@@ -141,7 +141,7 @@ export async function sendMessage(
       const claim = await claimKey(tx, viewer.userId, key, fingerprint, deps.clock.now(), keyField);
       if (!claim.ok) return claim;
       if (claim.value.first) {
-        const first = await findMessage(tx, claim.value.resultId);
+        const first = await findMessage(tx, claim.value.resultId, deps.clock.now());
         // Purged since (a row a legal hold keeps is purged all the same, T3): NOT_FOUND.
         return first && first.purgedAt === null
           ? ok({ message: first })
@@ -241,7 +241,7 @@ export async function findMessageFor(
   now: Date,
 ): Promise<MessageRow | null> {
   if (!isUuid(id)) return null;
-  const m = await findMessage(db, id);
+  const m = await findMessage(db, id, now);
   if (!m) return null;
   const c = await findConversationOf(db, m.conversationId, viewerId);
   return c && historyVisible(c, now) && (await inViewNow(db, { viewerId, now }, m)) ? m : null;

@@ -1,11 +1,28 @@
-import { and, asc, count, desc, eq, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import { contactEntries } from '../contacts/contacts.tables.js';
 import { type Db, rows } from '../db/client.js';
 import { groupMembers } from '../groups/groups.tables.js';
+import { scrubBody } from '../groups/scrub.rules.js';
 import { anyActiveHold, cutoffOf, heldMessage, inViewOf, periodDays } from '../retention/retention.store.js';
 import { type ConversationRow, conversations, type MessageRow, messages } from './messages.tables.js';
 
 const ordered = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
+
+/**
+ * G10: message `m` (or any row with a `conversation_id`) belongs to a FINANCIAL group's kept history whose undo window had ended at `now`
+ * and which the sweeper has not scrubbed yet (it scrubs the rows as it records FINALIZED). Reads
+ * follow the instant: such a body reads scrubbed from `undoUntil` on, whenever the sweep runs.
+ */
+const scrubDue = (m: SQL, now: Date): SQL<boolean> =>
+  sql<boolean>`EXISTS (SELECT 1 FROM conversations sc
+        JOIN groups sg ON sg.id = sc.group_id AND sg.kind = 'FINANCIAL'
+        JOIN dissolutions sd ON sd.group_id = sc.group_id
+        WHERE sc.id = ${m}.conversation_id AND sd.keep_history
+          AND sd.status IN ('SCHEDULED', 'EFFECTIVE') AND sd.undo_until <= ${now}::timestamptz)`;
+
+/** A message row as read at `now`: its body scrubbed when G10's scrub is due but not done yet. */
+const asRead = ({ scrub, ...m }: MessageRow & { scrub: boolean }): MessageRow =>
+  scrub ? { ...m, body: scrubBody(m.body).body } : m;
 
 /**
  * Who sees a conversation. DIRECT (R1/R4): a party, only while it holds an entry about the peer —
@@ -149,15 +166,16 @@ export async function listMessagesPages(
   keys: readonly MessagePageKey[],
 ): Promise<MessageRow[][]> {
   if (keys.length === 0) return [];
-  const found = await rows<MessageRow & { i: number }>(
+  const found = await rows<MessageRow & { i: number; scrub: boolean }>(
     db,
     sql`SELECT k.i::int AS i, m.id, m.seq::float8 AS seq, m.conversation_id AS "conversationId",
-               m.sender_id AS "senderId", m.body, m.sent_at AS "sentAt", m.purged_at AS "purgedAt"
+               m.sender_id AS "senderId", m.body, m.sent_at AS "sentAt", m.purged_at AS "purgedAt", v.scrub
         FROM unnest(${sql.param(keys.map((x) => x.conversationId))}::uuid[],
                     ${sql.param(keys.map((x) => x.beforeSeq))}::bigint[],
                     ${sql.param(keys.map((x) => x.limit))}::int[])
                WITH ORDINALITY AS k(conversation_id, before_seq, page_size, i)
-        CROSS JOIN LATERAL (SELECT ${cutoffOf(periodDays(sql`${reader.viewerId}`, sql`k.conversation_id`), reader.now)} AS cutoff) v
+        CROSS JOIN LATERAL (SELECT ${cutoffOf(periodDays(sql`${reader.viewerId}`, sql`k.conversation_id`), reader.now)} AS cutoff,
+                                   ${scrubDue(sql`k`, reader.now)} AS scrub) v
         CROSS JOIN LATERAL (
           SELECT * FROM messages m
           WHERE m.conversation_id = k.conversation_id
@@ -167,7 +185,8 @@ export async function listMessagesPages(
         ORDER BY k.i, m.seq DESC`,
   );
   const pages = keys.map((): MessageRow[] => []);
-  for (const { i, ...message } of found) {
+  for (const { i, ...row } of found) {
+    const message = asRead(row);
     pages[i - 1]!.push({
       ...message,
       seq: Number(message.seq),
@@ -248,9 +267,13 @@ export async function countMessagesOf(
     .groupBy(messages.conversationId);
 }
 
-export async function findMessage(db: Db, id: string): Promise<MessageRow | undefined> {
-  const [row] = await db.select().from(messages).where(eq(messages.id, id));
-  return row;
+/** A message by id, as read at `now` (G10: scrubbed once due). */
+export async function findMessage(db: Db, id: string, now: Date): Promise<MessageRow | undefined> {
+  const [row] = await db
+    .select({ ...getTableColumns(messages), scrub: scrubDue(sql`${messages}`, now) })
+    .from(messages)
+    .where(eq(messages.id, id));
+  return row && asRead(row);
 }
 
 /** What a purge did: how many messages left every view, how many files went, how many rows a hold kept. */

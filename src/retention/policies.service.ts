@@ -126,7 +126,7 @@ export async function starMessage(
   if (malformed) return malformed;
   return deps.db.transaction(async (tx) => {
     const now = deps.clock.now();
-    const m = await findMessage(tx, input.messageId);
+    const m = await findMessage(tx, input.messageId, now);
     if (!m) return refuse('NOT_FOUND', 'No such message.', field);
     // The conversation first, as the sweeper locks it (then its messages): no deadlock with it.
     await tx.execute(sql`SELECT 1 FROM conversations WHERE id = ${m.conversationId} FOR NO KEY UPDATE`);

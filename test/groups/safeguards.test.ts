@@ -430,12 +430,27 @@ describe('G10: financial scrubbing at finalization', () => {
     await env.groups.dissolve(o!, g.id, true);
     await env.groups.restore(o!, g.id);
     expect(await readAll()).toEqual(bodies);
-    // Dissolved again, the window runs out: scrubbed in place.
+    // Dissolved again: unscrubbed until the window runs out, then scrubbed for every read at once
+    // (by the instant, before any sweep), and in place once the sweeper records it final.
     await env.groups.dissolve(o!, g.id, true);
-    env.clock.advance(48 * HOUR);
-    expect(await readAll()).toEqual(bodies); // not before the sweep makes it final
-    await env.api.sweep();
+    env.clock.advance(48 * HOUR - 1);
+    expect(await readAll()).toEqual(bodies);
+    env.clock.advance(1);
     const expected = bodies.map((b) => scrubBody(b));
+    expect(await readAll()).toEqual(expected.map((e) => e.body));
+    const [firstId] = (await env.rich.messages(m!, cid)).map((x) => x.id).reverse();
+    const starred = await env.api.gql<{ starMessage: { message: { body: string } } }>(
+      m!,
+      'mutation($id: ID!) { starMessage(input: { messageId: $id, starred: true }) { message { body } userErrors { code } } }',
+      { id: firstId },
+    );
+    expect(starred.starMessage.message.body).toBe(expected[0]!.body);
+    const [stored] = await rows<{ body: string }>(
+      env.db.handle.db,
+      sql`SELECT body FROM messages WHERE id = ${firstId}`,
+    );
+    expect(stored!.body).toBe(bodies[0]); // not yet scrubbed in place
+    await env.api.sweep();
     expect(await readAll()).toEqual(expected.map((e) => e.body));
     expect((await readAll())[0]).toBe('请转账到 **** **** **** 1111，谢谢');
     expect((await readAll())[2]).toBe(bodies[2]); // a Luhn-invalid order number, an amount, a date

@@ -453,7 +453,10 @@ async function step(tx: Db, row: DissolutionRow, now: Date, counts: DissolutionS
   const [conversation] = await findGroupConversations(tx, [d.groupId]);
   const conversationId = conversation!.id;
   const notices: NewNotice[] = [];
-  for (const s of dueSteps(d, now)) {
+  const due = dueSteps(d, now);
+  // Due with no step left: a released legal hold woke it (T3); finish what the hold had kept.
+  if (due.length === 0) d = await finishReleased(tx, d, conversationId, counts);
+  for (const s of due) {
     if (s === 'LAPSED') {
       d = await endUnconfirmed(tx, d, 'LAPSED', null, now, (await guardianOf(tx, d.groupId))!);
       counts.dissolutionsLapsed++;
@@ -495,6 +498,22 @@ async function step(tx: Db, row: DissolutionRow, now: Date, counts: DissolutionS
     }
   }
   await publish(tx, notices, now);
+}
+
+/**
+ * T3 after a release: the files a hold kept at finalization are deleted and the payment links it
+ * kept are cleared, except what another hold still covers. No audit entry or notice: the ones of
+ * the steps already counted what left, so nobody learns there was a hold.
+ */
+async function finishReleased(
+  tx: Db,
+  d: DissolutionRow,
+  conversationId: string,
+  counts: DissolutionSweep,
+): Promise<DissolutionRow> {
+  if (d.status === 'FINALIZED') counts.filesDeleted += (await deleteFilesOf(tx, conversationId)).deleted;
+  if (d.paymentsLeftAt) counts.paymentsDetached += (await detachPayments(tx, conversationId)).detached;
+  return updateDissolution(tx, d, {}); // due again only when a step is
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lte, notInArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lte, notInArray, type SQL, sql } from 'drizzle-orm';
 import { type Db, rows } from '../db/client.js';
 import { files } from '../files/files.tables.js';
 import { conversations, messages } from '../messages/messages.tables.js';
@@ -130,6 +130,21 @@ export async function detachPayments(
         SELECT (SELECT count(*)::int FROM gone) AS detached, (SELECT count(*)::int FROM leaving WHERE held) AS held`,
   );
   return { detached: r?.detached ?? 0, held: r?.held ?? 0 };
+}
+
+/**
+ * T3: a released hold lets go of what it kept through G3's steps (files at finalization, payment
+ * links when the payments left): the dissolutions of the groups whose conversation `covered` (an
+ * SQL condition on alias `c`) selects, past either step, are due again at `now`, so the next sweep
+ * finishes those steps for what no other hold covers.
+ */
+export async function wakeReleasedDissolutions(tx: Db, covered: SQL, now: Date): Promise<void> {
+  await tx.execute(
+    sql`UPDATE dissolutions d SET next_due_at = ${now}::timestamptz
+        FROM conversations c
+        WHERE c.group_id = d.group_id AND (d.status = 'FINALIZED' OR d.payments_left_at IS NOT NULL)
+          AND ${covered}`,
+  );
 }
 
 export interface Content {

@@ -5,6 +5,7 @@ import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { appendAudit } from '../audit/audit.service.js';
 import type { Viewer } from '../auth.js';
 import type { Db } from '../db/client.js';
+import { wakeReleasedDissolutions } from '../groups/dissolution.store.js';
 import { findConversationOf, findMessage, inViewNow } from '../messages/messages.store.js';
 import type { MessageRow } from '../messages/messages.tables.js';
 import type { Deps } from '../shared/deps.js';
@@ -269,6 +270,7 @@ export async function releaseLegalHold(
       .returning();
     await auditHold(tx, hold!, 'LEGAL_HOLD_RELEASED', viewer.userId, now);
     await refreshT2(tx, coveredBy(hold!.id), now);
+    await wakeReleasedDissolutions(tx, coveredBy(hold!.id), now);
     return ok({ hold: hold! });
   });
 }

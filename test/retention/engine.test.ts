@@ -268,6 +268,42 @@ describe('T3: legal holds freeze every purge path, and nobody can tell', () => {
     expect(await links(held)).toEqual([{ c: 2, m: 2 }]); // the hold kept every link
   });
 
+  it('released, a hold lets go of the files and payment links it kept through a kept-history dissolution', async () => {
+    const [o, m] = names('hold-keep', 'o', 'm');
+    const g = await env.groups.make(o!, [m!]);
+    const cid = g.conversation.id;
+    await env.rich.sent(m!, cid, {
+      body: 'file and payment',
+      attachment: { name: 'a.txt', bytes: 'aGk=' },
+      payment: { amountCents: 700, currency: 'EUR', toUserId: o! },
+    });
+    const hold = await ret.hold({ groupId: g.id });
+    await env.groups.dissolve(o!, g.id, true);
+    env.clock.advance(72 * 3600); // past undoUntil (48 h) and paymentsLeaveAt (72 h)
+    await sweep();
+    const kept = async () =>
+      (
+        await rows<{ files: number; links: number; due: number }>(
+          env.db.handle.db,
+          sql`SELECT (SELECT count(*)::int FROM files f JOIN messages x ON x.id = f.message_id
+                       WHERE x.conversation_id = ${cid}) AS files,
+                     (SELECT count(p.message_id)::int FROM payments p JOIN users u ON u.id = p.payer_id
+                       WHERE u.id = ${m!}) AS links,
+                     (SELECT count(*)::int FROM dissolutions WHERE group_id = ${g.id} AND next_due_at IS NOT NULL) AS due`,
+        )
+      )[0];
+    expect(await kept()).toEqual({ files: 1, links: 1, due: 0 });
+    const before = await env.rich.messages(m!, cid);
+    expect(before.map((x) => [x.body, x.attachment, x.payment])).toEqual([['file and payment', null, null]]);
+    await ret.release(hold.id);
+    expect((await kept())!.due).toBe(1);
+    const run = await sweep();
+    expect(run).toMatchObject({ purgedFiles: 1, paymentsDetached: 1 });
+    expect(await kept()).toEqual({ files: 0, links: 0, due: 0 });
+    expect(await env.rich.messages(m!, cid)).toEqual(before); // nobody sees a difference
+    expect(await sweep()).toMatchObject({ purgedFiles: 0, paymentsDetached: 0, dissolutionsFinalized: 0 });
+  });
+
   it('an ordinary user’s view is identical with and without a hold (T2 expiry too)', async () => {
     const world = async (tag: string, held: boolean) => {
       const [a, b] = names(tag, 'a', 'b');

@@ -16,6 +16,7 @@ import {
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printApi } from '../../scripts/schema.js';
+import { walkthroughBlocks } from '../../scripts/walkthroughs.js';
 import { OffsetClock } from '../../src/clock.js';
 import {
   type From,
@@ -208,6 +209,20 @@ describe('the walk-throughs, as written', () => {
       // Only operations (graphql), their variables (json) and shell commands (sh).
       for (const b of blocks) expect(['graphql', 'json', 'sh']).toContain(b.lang);
     }
+  });
+
+  it('npm run walkthroughs prints every README block of each section, in the README order', () => {
+    const readme = readFileSync(README, 'utf8');
+    for (const section of new Set(WALKTHROUGHS.map((w) => w.section))) {
+      const printed = walkthroughBlocks(section);
+      let from = 0;
+      for (const b of sectionBlocks(readme, section).filter((x) => x.lang === 'graphql')) {
+        const at = printed.indexOf(`\`\`\`graphql\n${b.text.trim()}\n\`\`\``, from);
+        expect(at, `${section}: ${operationName(b.text)}`).toBeGreaterThanOrEqual(from);
+        from = at + 1;
+      }
+    }
+    expect(walkthroughBlocks('No such section')).toBe('');
   });
 
   it('the GraphiQL tabs hold every operation of their person, under distinct names', () => {

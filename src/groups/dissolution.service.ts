@@ -150,23 +150,24 @@ async function goAhead(
 }
 
 /**
- * Starts a dissolution of the locked `group` (its checks passed): recorded and audited as
- * requested; an EDUCATION group then waits for its guardian (G9: PENDING_CONFIRMATION for 72 h,
- * the guardian and the members told), any other goes ahead at once (G3, G5).
+ * Starts a dissolution of the locked `group` (its checks passed; `current` is its dissolution in
+ * force, locked, or null): recorded and audited as requested; an EDUCATION group then waits for
+ * its guardian (G9: PENDING_CONFIRMATION for 72 h, the guardian and the members told), any other
+ * goes ahead at once (G3, G5).
  */
 export async function startDissolution(
   tx: Db,
   group: GroupRow,
+  current: DissolutionRow | null,
   requester: Viewer,
   keepHistory: boolean,
   now: Date,
   reviewId: string | null,
 ): Promise<DissolutionRow> {
   // G9: a request the guardian let lapse is recorded as such first (the sweeper's step, done now),
-  // so the group has one dissolution in force. The callers locked it before the group.
-  const lapsed = await inForceDissolution(tx, group.id, true);
-  if (lapsed && lapsedAt(lapsed, now))
-    await endUnconfirmed(tx, lapsed, 'LAPSED', null, now, group.guardianId!);
+  // so the group has one dissolution in force. The callers locked `current` before the group.
+  if (current && lapsedAt(current, now))
+    await endUnconfirmed(tx, current, 'LAPSED', null, now, group.guardianId!);
   const plan = planDissolution(group.memberCount, keepHistory, now);
   const guardian = group.kind === 'EDUCATION' ? group.guardianId : null;
   const d = await insertDissolution(tx, {
@@ -208,7 +209,9 @@ export function dissolveGroup(
     const reasons = await stepUpFor(tx, viewer, group, now);
     const code = await spendCode(deps, tx, viewer, group, input.verificationCode, reasons, now);
     if (!code.ok) return code;
-    return ok({ dissolution: await startDissolution(tx, group, viewer, input.keepHistory, now, null) });
+    return ok({
+      dissolution: await startDissolution(tx, group, current, viewer, input.keepHistory, now, null),
+    });
   });
 }
 
@@ -264,9 +267,22 @@ async function endUnconfirmed(
 }
 
 /**
- * Runs `fn` holding the group's dissolution in force (if any) and then the group, FOR UPDATE, in
- * that order — the sweeper's order — once the actor is the owner (non-member: NOT_FOUND).
+ * Locks the group's dissolution in force (if any) and then the group, FOR UPDATE, in that order —
+ * the sweeper's order — and answers them once `userId` may dissolve the group (G1: the owner; a
+ * non-member NOT_FOUND, a member FORBIDDEN).
  */
+export async function lockForDissolution(
+  tx: Db,
+  groupId: string,
+  userId: string,
+): Promise<Result<{ group: GroupRow; current: DissolutionRow | null }>> {
+  const current = (await inForceDissolution(tx, groupId, true)) ?? null;
+  const group = await lockGroup(tx, groupId, 'update');
+  const allowed = permit(group ? await standingIn(tx, groupId, userId) : null, 'DISSOLVE');
+  return allowed.ok ? ok({ group: group!, current }) : allowed;
+}
+
+/** Runs `fn` in a transaction holding what `lockForDissolution` locks, once the actor may dissolve. */
 async function withDissolution<T>(
   deps: Deps,
   viewer: Viewer,
@@ -277,11 +293,9 @@ async function withDissolution<T>(
   const malformed = malformedId('uuid', groupId, field);
   if (malformed) return malformed;
   return deps.db.transaction(async (tx) => {
-    const d = await inForceDissolution(tx, groupId, true);
-    const group = await lockGroup(tx, groupId, 'update');
-    const allowed = permit(group ? await standingIn(tx, groupId, viewer.userId) : null, 'DISSOLVE');
-    if (!allowed.ok) return onField(allowed, field);
-    const r = await fn(tx, group!, d ?? null, deps.clock.now());
+    const locked = await lockForDissolution(tx, groupId, viewer.userId);
+    if (!locked.ok) return onField(locked, field);
+    const r = await fn(tx, locked.value.group, locked.value.current, deps.clock.now());
     // A refusal about another input (the step-up code) keeps its field; the rest concern the group.
     return r.ok || r.error.field ? r : onField(r, field);
   });

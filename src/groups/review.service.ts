@@ -10,26 +10,33 @@ import type { Deps } from '../shared/deps.js';
 import { isUuid, malformedId } from '../shared/ids.js';
 import { ok, type Result, refuse, type UserError } from '../shared/result.js';
 import { checkDissolve } from './dissolution.rules.js';
-import { startDissolution } from './dissolution.service.js';
-import { inForceDissolution } from './dissolution.store.js';
-import { permit } from './groups.rules.js';
-import { lockGroup, standingIn } from './groups.store.js';
-import { dissolutionReviews, type ReviewItem, type ReviewRow } from './groups.tables.js';
+import { lockForDissolution, startDissolution } from './dissolution.service.js';
+import {
+  type DissolutionRow,
+  dissolutionReviews,
+  type GroupRow,
+  type ReviewItem,
+  type ReviewRow,
+} from './groups.tables.js';
 
 /** The most groups one batch may name. */
 export const MAX_BATCH = 50;
 
 /**
  * Would `dissolveGroup` by `userId` go ahead for this group at `now` (step-up aside)? The refusal
- * if not. Locks the dissolution in force, then the group: the sweeper's order.
+ * if not, else the group and its dissolution in force, both locked — the dissolution first, then
+ * the group: the sweeper's order.
  */
-async function refusalFor(tx: Db, userId: string, groupId: string, now: Date): Promise<UserError | null> {
-  const current = await inForceDissolution(tx, groupId, true);
-  const group = await lockGroup(tx, groupId, 'update');
-  const allowed = permit(group ? await standingIn(tx, groupId, userId) : null, 'DISSOLVE');
-  if (!allowed.ok) return allowed.error;
-  const can = checkDissolve(group!, current ?? null, now);
-  return can.ok ? null : can.error;
+async function dissolvable(
+  tx: Db,
+  userId: string,
+  groupId: string,
+  now: Date,
+): Promise<{ error: UserError } | { group: GroupRow; current: DissolutionRow | null }> {
+  const locked = await lockForDissolution(tx, groupId, userId);
+  if (!locked.ok) return { error: locked.error };
+  const can = checkDissolve(locked.value.group, locked.value.current, now);
+  return can.ok ? locked.value : { error: can.error };
 }
 
 const item = (groupId: string, e: UserError | null, dissolutionId: string | null = null): ReviewItem => ({
@@ -60,9 +67,12 @@ export async function dissolveGroups(
   }
   if (!ids.every(isUuid)) return refuse('BAD_USER_INPUT', 'Not a well-formed group id.', field);
   return deps.db.transaction(async (tx) => {
+    const now = deps.clock.now();
     const items: ReviewItem[] = [];
-    for (const id of [...ids].sort())
-      items.push(item(id, await refusalFor(tx, viewer.userId, id, deps.clock.now())));
+    for (const id of [...ids].sort()) {
+      const can = await dissolvable(tx, viewer.userId, id, now);
+      items.push(item(id, 'error' in can ? can.error : null));
+    }
     const [review] = await tx
       .insert(dissolutionReviews)
       .values({
@@ -70,7 +80,7 @@ export async function dissolveGroups(
         keepHistory: input.keepHistory,
         status: 'PENDING_REVIEW',
         items,
-        requestedAt: deps.clock.now(),
+        requestedAt: now,
       })
       .returning();
     return ok({ review: review! });
@@ -118,13 +128,12 @@ export async function reviewDissolution(
           items.push(it);
           continue;
         }
-        const refusal = await refusalFor(tx, r.requestedBy, it.groupId, now);
-        if (refusal) {
-          items.push(item(it.groupId, refusal));
+        const can = await dissolvable(tx, r.requestedBy, it.groupId, now);
+        if ('error' in can) {
+          items.push(item(it.groupId, can.error));
           continue;
         }
-        const group = (await lockGroup(tx, it.groupId, 'update'))!;
-        const d = await startDissolution(tx, group, requester, r.keepHistory, now, r.id);
+        const d = await startDissolution(tx, can.group, can.current, requester, r.keepHistory, now, r.id);
         items.push(item(it.groupId, null, d.id));
       }
     }

@@ -78,8 +78,8 @@ export const lapsedAt = (d: DissolutionFacts, now: Date): boolean =>
   d.status === 'PENDING_CONFIRMATION' && !!d.confirmBy && reached(d.confirmBy, now);
 
 /** Under way: confirmed (or needing no confirmation) and not ended — its instants are real. */
-const underWay = (d: DissolutionFacts): boolean =>
-  d.status === 'SCHEDULED' || d.status === 'EFFECTIVE' || d.status === 'FINALIZED';
+export const UNDER_WAY: readonly DissolutionStatus[] = ['SCHEDULED', 'EFFECTIVE', 'FINALIZED'];
+const underWay = (d: DissolutionFacts): boolean => UNDER_WAY.includes(d.status);
 
 /** In force: not cancelled, not restored (a group has at most one such dissolution). */
 export const inForce = (d: { status: DissolutionStatus }): boolean =>

@@ -1,10 +1,16 @@
-import { and, asc, desc, eq, gt, lte, notInArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lte, notInArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { type Db, rows } from '../db/client.js';
 import { files } from '../files/files.tables.js';
 import { conversations, messages } from '../messages/messages.tables.js';
 import { payments } from '../payments/payments.tables.js';
 import { heldMessage } from '../retention/retention.store.js';
-import { type DissolutionFacts, type DissolutionStatus, filesGoneAt, nextDue } from './dissolution.rules.js';
+import {
+  type DissolutionFacts,
+  type DissolutionStatus,
+  filesGoneAt,
+  nextDue,
+  UNDER_WAY,
+} from './dissolution.rules.js';
 import { type DissolutionRow, dissolutions, groups } from './groups.tables.js';
 import { addCounts, type ScrubCounts, scrubBody } from './scrub.rules.js';
 
@@ -146,6 +152,30 @@ export async function wakeReleasedDissolutions(tx: Db, covered: SQL, now: Date):
           AND ${covered}`,
   );
 }
+
+/** `UNDER_WAY` as an SQL list of literals (constants of our own, never input). */
+const UNDER_WAY_SQL = sql.raw(UNDER_WAY.map((s) => `'${s}'`).join(', '));
+
+/**
+ * G3 in SQL, as `paymentsGoneAt` reads it: the payments of the conversation `conversationId` (an
+ * SQL expression) have left its dissolved group at `now` (a hold may have kept their links).
+ */
+export const paymentsLeftGroupAt = (conversationId: SQLWrapper, now: Date): SQL<boolean> =>
+  sql<boolean>`EXISTS (SELECT 1 FROM conversations lc JOIN dissolutions ld ON ld.group_id = lc.group_id
+      WHERE lc.id = ${conversationId} AND ld.status IN (${UNDER_WAY_SQL})
+        AND ld.payments_leave_at <= ${now}::timestamptz)`;
+
+/**
+ * G10 in SQL: the messages of the conversation `conversationId` (an SQL expression) are a
+ * FINANCIAL group's kept history whose undo window had ended at `now` and which the sweeper has
+ * not scrubbed yet (it scrubs the rows as it records FINALIZED).
+ */
+export const scrubDueAt = (conversationId: SQLWrapper, now: Date): SQL<boolean> =>
+  sql<boolean>`EXISTS (SELECT 1 FROM conversations sc
+      JOIN groups sg ON sg.id = sc.group_id AND sg.kind = 'FINANCIAL'
+      JOIN dissolutions sd ON sd.group_id = sc.group_id
+      WHERE sc.id = ${conversationId} AND sd.keep_history AND sd.status IN (${UNDER_WAY_SQL})
+        AND sd.status <> 'FINALIZED' AND sd.undo_until <= ${now}::timestamptz)`;
 
 export interface Content {
   messages: number;

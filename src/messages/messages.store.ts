@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, getTableColumns, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import { contactEntries } from '../contacts/contacts.tables.js';
 import { type Db, rows } from '../db/client.js';
+import { scrubDueAt } from '../groups/dissolution.store.js';
 import { groupMembers } from '../groups/groups.tables.js';
 import { scrubBody } from '../groups/scrub.rules.js';
 import { anyActiveHold, cutoffOf, heldMessage, inViewOf, periodDays } from '../retention/retention.store.js';
@@ -9,18 +10,9 @@ import { type ConversationRow, conversations, type MessageRow, messages } from '
 const ordered = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
 
 /**
- * G10: message `m` (or any row with a `conversation_id`) belongs to a FINANCIAL group's kept history whose undo window had ended at `now`
- * and which the sweeper has not scrubbed yet (it scrubs the rows as it records FINALIZED). Reads
- * follow the instant: such a body reads scrubbed from `undoUntil` on, whenever the sweep runs.
+ * A message row as read at `now`: its body scrubbed when G10's scrub is due but not done yet
+ * (`scrubDueAt`): reads follow the instant, whenever the sweep runs.
  */
-const scrubDue = (m: SQL, now: Date): SQL<boolean> =>
-  sql<boolean>`EXISTS (SELECT 1 FROM conversations sc
-        JOIN groups sg ON sg.id = sc.group_id AND sg.kind = 'FINANCIAL'
-        JOIN dissolutions sd ON sd.group_id = sc.group_id
-        WHERE sc.id = ${m}.conversation_id AND sd.keep_history
-          AND sd.status IN ('SCHEDULED', 'EFFECTIVE') AND sd.undo_until <= ${now}::timestamptz)`;
-
-/** A message row as read at `now`: its body scrubbed when G10's scrub is due but not done yet. */
 const asRead = ({ scrub, ...m }: MessageRow & { scrub: boolean }): MessageRow =>
   scrub ? { ...m, body: scrubBody(m.body).body } : m;
 
@@ -175,7 +167,7 @@ export async function listMessagesPages(
                     ${sql.param(keys.map((x) => x.limit))}::int[])
                WITH ORDINALITY AS k(conversation_id, before_seq, page_size, i)
         CROSS JOIN LATERAL (SELECT ${cutoffOf(periodDays(sql`${reader.viewerId}`, sql`k.conversation_id`), reader.now)} AS cutoff,
-                                   ${scrubDue(sql`k`, reader.now)} AS scrub) v
+                                   ${scrubDueAt(sql`k.conversation_id`, reader.now)} AS scrub) v
         CROSS JOIN LATERAL (
           SELECT * FROM messages m
           WHERE m.conversation_id = k.conversation_id
@@ -270,7 +262,7 @@ export async function countMessagesOf(
 /** A message by id, as read at `now` (G10: scrubbed once due). */
 export async function findMessage(db: Db, id: string, now: Date): Promise<MessageRow | undefined> {
   const [row] = await db
-    .select({ ...getTableColumns(messages), scrub: scrubDue(sql`${messages}`, now) })
+    .select({ ...getTableColumns(messages), scrub: scrubDueAt(messages.conversationId, now) })
     .from(messages)
     .where(eq(messages.id, id));
   return row && asRead(row);

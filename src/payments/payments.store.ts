@@ -1,5 +1,6 @@
 import { and, desc, eq, getTableColumns, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { paymentsLeftGroupAt } from '../groups/dissolution.store.js';
 import { type PaymentRow, payments } from './payments.tables.js';
 
 export type NewPayment = Omit<PaymentRow, 'id'>;
@@ -43,10 +44,7 @@ export async function listPaymentsOf(
         ...getTableColumns(p),
         messageGone: sql<boolean>`EXISTS (SELECT 1 FROM messages m
           WHERE m.id = ${p.messageId} AND m.purged_at IS NOT NULL)`,
-        // The statuses of a dissolution under way (dissolution.rules.ts `paymentsGoneAt`).
-        leftGroup: sql<boolean>`EXISTS (SELECT 1 FROM conversations c JOIN dissolutions d ON d.group_id = c.group_id
-          WHERE c.id = ${p.conversationId} AND d.status IN ('SCHEDULED', 'EFFECTIVE', 'FINALIZED')
-            AND d.payments_leave_at <= ${now}::timestamptz)`,
+        leftGroup: paymentsLeftGroupAt(p.conversationId, now),
       })
       .from(p)
       .where(and(party, before))

@@ -48,13 +48,17 @@ query Me {
 }
 `;
 
-/** The preloaded tabs: this page's default, then the walk-throughs (src/graphiql/walkthroughs.ts). */
-const WALKTHROUGH_TABS = walkthroughTabs().map((tab) => ({
-  query: tab.query,
-  variables: tab.variables,
-  headers: JSON.stringify({ Authorization: `Bearer <token: ${tokenCommand(tab.who)}>` }, null, 2),
-}));
-const DEFAULT_TABS = [{ query: DEFAULT_QUERY }, ...WALKTHROUGH_TABS];
+/** The walk-throughs' tabs (src/graphiql/walkthroughs.ts). */
+const WALKTHROUGH_TABS = walkthroughTabs();
+/** The preloaded tabs: this page's default, then the walk-throughs, each with its person's header. */
+const DEFAULT_TABS = [
+  { query: DEFAULT_QUERY },
+  ...WALKTHROUGH_TABS.map((tab) => ({
+    query: tab.query,
+    variables: tab.variables,
+    headers: JSON.stringify({ Authorization: `Bearer <token: ${tokenCommand(tab.who)}>` }, null, 2),
+  })),
+];
 
 type HeaderMap = Record<string, unknown>;
 
@@ -213,6 +217,7 @@ function storeTabs(value: string): string {
   }
 }
 
+/** A hash of the walk-throughs' queries: stored tabs that predate a change get the new tabs once. */
 const WALKTHROUGHS_VERSION = String(
   [...WALKTHROUGH_TABS.map((t) => t.query).join('\n')].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 7),
 );
@@ -229,7 +234,7 @@ function loadTabs(value: string | null): string | null {
     }
     if (Array.isArray(state.tabs) && localStorage.getItem(WALKTHROUGHS_KEY) !== WALKTHROUGHS_VERSION) {
       const queries = new Set(state.tabs.map((t) => t.query));
-      for (const tab of walkthroughTabs())
+      for (const tab of WALKTHROUGH_TABS)
         if (!queries.has(tab.query))
           state.tabs.push({
             id: `walkthrough-${Math.random().toString(16).slice(2)}-${Date.now().toString(16)}`,

@@ -9,13 +9,11 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tabs as walkthroughTabs } from '../../src/graphiql/walkthroughs.js';
 import { publish } from '../../src/notices/notices.outbox.js';
-import { buildPage, launchChromium } from '../support/browser.js';
+import { buildPage, launchChromium, until, WAIT_MS } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestApp, type TestApp } from '../support/server.js';
 
 const SCREENSHOTS = process.env.GRAPHIQL_SCREENSHOTS;
-/** Generous: a cold page parses ~5 MB of JavaScript and starts Monaco workers. */
-const WAIT_MS = 30_000;
 
 const QUERY_EDITOR = '.graphiql-query-editor .monaco-editor';
 const HEADERS_TAB = '.graphiql-editor-tools button[data-name="headers"]';
@@ -29,18 +27,6 @@ const DOC_EXPLORER = '.graphiql-doc-explorer';
 
 /** Monaco renders spaces as U+00A0. */
 const plain = (s: string | null): string => (s ?? '').replaceAll('\u00a0', ' ');
-
-/** Polls `read` until `ok` holds for its value (or fails after `WAIT_MS`, naming `what` and the last value). */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const textOf = async (locator: Locator): Promise<string> => plain(await locator.textContent());
 

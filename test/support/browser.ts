@@ -33,3 +33,18 @@ export function launchChromium(): Promise<Browser> {
     ],
   });
 }
+
+/** How long a browser test waits for a condition: generous, as a cold page parses megabytes of JavaScript. */
+export const WAIT_MS = 30_000;
+
+/** Polls `read` until `ok` holds for its value (or fails after `WAIT_MS`, naming `what` and the last value). */
+export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPage, launchChromium, until } from '../support/browser.js';
+import { buildPage, launchChromium, recordedPage, until } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestApp, type TestApp } from '../support/server.js';
 
@@ -75,16 +75,7 @@ describe('the live demo in a browser, as alice and bob side by side', () => {
 
   async function open(user: string, peer: string): Promise<Window> {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    context.on('request', (req) => {
-      requested.push(req.url());
-    });
-    const page = await context.newPage();
-    page.on('websocket', (ws) => {
-      requested.push(ws.url());
-    });
-    page.on('pageerror', (err) => {
-      pageErrors.push(`${user}: ${err.message}`);
-    });
+    const page = await recordedPage(context, requested, pageErrors, `${user}: `);
     const res = await page.goto(`${t.url}/demo?as=${user}&chat=${peer}`);
     expect(res?.status()).toBe(200);
     const w = { user, context, page };

@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tabs as walkthroughTabs } from '../../src/graphiql/walkthroughs.js';
 import { publish } from '../../src/notices/notices.outbox.js';
-import { buildPage, launchChromium, until, WAIT_MS } from '../support/browser.js';
+import { buildPage, launchChromium, recordedPage, until, WAIT_MS } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startTestApp, type TestApp } from '../support/server.js';
 
@@ -103,16 +103,7 @@ describe('GraphiQL in a browser', () => {
     requested = [];
     pageErrors = [];
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    context.on('request', (req) => {
-      requested.push(req.url());
-    });
-    const page = await context.newPage();
-    page.on('websocket', (ws) => {
-      requested.push(ws.url());
-    });
-    page.on('pageerror', (err) => {
-      pageErrors.push(err.message);
-    });
+    const page = await recordedPage(context, requested, pageErrors);
     const res = await page.goto(`${t.url}/graphql`);
     expect(res?.status()).toBe(200);
     expect(res?.headers()['content-type']).toMatch(/^text\/html/);

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -47,4 +47,27 @@ export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, wh
       throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(v)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * A new page of `context` whose every request URL (HTTP and WebSocket, for "nothing from another
+ * host" checks) goes to `requested` and every uncaught page error to `pageErrors` (after `label`).
+ */
+export async function recordedPage(
+  context: BrowserContext,
+  requested: string[],
+  pageErrors: string[],
+  label = '',
+): Promise<Page> {
+  context.on('request', (req) => {
+    requested.push(req.url());
+  });
+  const page = await context.newPage();
+  page.on('websocket', (ws) => {
+    requested.push(ws.url());
+  });
+  page.on('pageerror', (err) => {
+    pageErrors.push(`${label}${err.message}`);
+  });
+  return page;
 }
